@@ -1,0 +1,55 @@
+// pgl: Prior-Guided Local self-supervised learning for 3D medical image segmentation.
+// Exit status: 0 success, 1 bad input or failed run, 2 usage error.
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+#include "pgl/core/error.h"
+#include "pgl/core/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"pgl: Prior-Guided Local self-supervised learning for 3D medical image segmentation"};
+  app.set_version_flag("--version", "pgl " + pgl::version());
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  pgl::cli::register_info(app);
+  pgl::cli::register_check(app);
+#ifdef PGL_HAVE_PHANTOM
+  pgl::cli::register_phantom(app);
+#endif
+#ifdef PGL_HAVE_TRAIN
+  pgl::cli::register_pretrain(app);
+  pgl::cli::register_export(app);
+#endif
+#ifdef PGL_HAVE_SEG
+  pgl::cli::register_finetune(app);
+  pgl::cli::register_predict(app);
+  pgl::cli::register_evaluate(app);
+#endif
+#ifdef PGL_HAVE_REPORT
+  pgl::cli::register_experiment(app);
+  pgl::cli::register_report(app);
+  pgl::cli::register_demo(app);
+#endif
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  } catch (const pgl::Error& e) {
+    std::fprintf(stderr, "pgl: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pgl: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

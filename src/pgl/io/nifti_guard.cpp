@@ -1,0 +1,113 @@
+#include "pgl/io/nifti_guard.h"
+
+#include <zlib.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "pgl/core/error.h"
+
+namespace pgl::io_detail {
+namespace {
+
+constexpr int kNifti1HeaderBytes = 348;
+constexpr int16_t kFloat32 = 16, kFloat64 = 64;
+
+template <class T>
+T field(const unsigned char* header, size_t offset, bool swap) {
+  T v;
+  unsigned char bytes[sizeof(T)];
+  std::memcpy(bytes, header + offset, sizeof(T));
+  if (swap)
+    for (size_t a = 0, b = sizeof(T) - 1; a < b; ++a, --b) std::swap(bytes[a], bytes[b]);
+  std::memcpy(&v, bytes, sizeof(T));
+  return v;
+}
+
+// Uncompressed length recorded in a gzip trailer (modulo 2^32), or -1 when unreadable.
+int64_t gzip_trailer_size(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in || in.tellg() < 18) return -1;
+  in.seekg(-4, std::ios::end);
+  unsigned char b[4];
+  in.read(reinterpret_cast<char*>(b), 4);
+  return static_cast<int64_t>(b[0]) | static_cast<int64_t>(b[1]) << 8 | static_cast<int64_t>(b[2]) << 16 |
+         static_cast<int64_t>(b[3]) << 24;
+}
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+
+template <class T>
+void count_non_finite(const unsigned char* data, size_t count, bool swap, int64_t base, NiftiPayload& out) {
+  for (size_t n = 0; n < count; ++n) {
+    T v = field<T>(data, n * sizeof(T), swap);
+    if (!std::isfinite(v)) {
+      if (out.first_bad < 0) out.first_bad = base + static_cast<int64_t>(n);
+      ++out.non_finite;
+    }
+  }
+}
+
+}  // namespace
+
+NiftiPayload inspect_nifti_payload(const std::string& path, int64_t voxels) {
+  NiftiPayload out;
+  std::unique_ptr<gzFile_s, GzCloser> file(gzopen(path.c_str(), "rb"));  // also reads plain files
+  if (!file) throw Error(path, "cannot open file");
+  unsigned char header[kNifti1HeaderBytes];
+  if (gzread(file.get(), header, kNifti1HeaderBytes) != kNifti1HeaderBytes)
+    throw Error(path, "file is truncated: incomplete NIfTI header");
+  int32_t size_native = field<int32_t>(header, 0, false);
+  bool swap = size_native != kNifti1HeaderBytes;
+  if (swap && field<int32_t>(header, 0, true) != kNifti1HeaderBytes) return out;  // NIfTI-2 etc.: ITK's job
+  int16_t datatype = field<int16_t>(header, 70, swap);
+  int16_t bitpix = field<int16_t>(header, 72, swap);
+  double vox_offset = std::max<double>(352, field<float>(header, 108, swap));
+  if (bitpix <= 0 || bitpix % 8 != 0) return out;  // ITK refuses these with its own message
+  const int64_t value_bytes = bitpix / 8;
+  const int64_t needed = static_cast<int64_t>(vox_offset) + voxels * value_bytes;
+  bool floating = datatype == kFloat32 || datatype == kFloat64;
+  bool compressed = gzdirect(file.get()) == 0;
+  if (!floating) {
+    if (!compressed) {
+      std::ifstream in(path, std::ios::binary | std::ios::ate);
+      if (static_cast<int64_t>(in.tellg()) < needed)
+        throw Error(path, fmt::format("file is truncated: header declares {} bytes, file has {}", needed,
+                                      static_cast<int64_t>(in.tellg())));
+      return out;
+    }
+    if (gzip_trailer_size(path) == (needed & 0xffffffffLL)) return out;
+  }
+  // Stream the payload: count what is there and, for floating point, check every value.
+  if (gzseek(file.get(), static_cast<z_off_t>(vox_offset), SEEK_SET) < 0)
+    throw Error(path, "file is truncated or corrupt: cannot reach the voxel data");
+  std::vector<unsigned char> buffer(static_cast<size_t>(value_bytes) << 20);
+  int64_t remaining = voxels * value_bytes, done_values = 0;
+  while (remaining > 0) {
+    auto want = static_cast<unsigned>(std::min<int64_t>(remaining, static_cast<int64_t>(buffer.size())));
+    int got = gzread(file.get(), buffer.data(), want);
+    if (got < 0) {
+      int code = 0;
+      const char* message = gzerror(file.get(), &code);
+      throw Error(path, fmt::format("corrupt compressed data ({})", message ? message : "zlib error"));
+    }
+    if (got == 0)
+      throw Error(path, fmt::format("file is truncated: {} of {} voxels present", done_values, voxels));
+    if (got % value_bytes != 0 && static_cast<unsigned>(got) == want) return out;  // cannot happen; be safe
+    size_t values = static_cast<size_t>(got / value_bytes);
+    if (datatype == kFloat32) count_non_finite<float>(buffer.data(), values, swap, done_values, out);
+    if (datatype == kFloat64) count_non_finite<double>(buffer.data(), values, swap, done_values, out);
+    done_values += static_cast<int64_t>(values);
+    remaining -= got;
+  }
+  return out;
+}
+
+}  // namespace pgl::io_detail

@@ -1,0 +1,54 @@
+#include "support/test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+namespace pgl::test {
+namespace fs = std::filesystem;
+
+std::string source_dir() { return PGL_SOURCE_DIR; }
+std::string pgl_binary() { return PGL_BINARY; }
+
+std::string shared_data_dir() {
+  if (const char* env = std::getenv("PGL_SHARED_DATA")) return fs::is_directory(env) ? env : "";
+  fs::path p = fs::path(PGL_SOURCE_DIR).parent_path() / "shared" / "data";
+  return fs::is_directory(p) ? p.string() : "";
+}
+
+std::string shared_path(const std::string& relative) {
+  std::string root = shared_data_dir();
+  if (root.empty()) return "";
+  fs::path p = fs::path(root) / relative;
+  return fs::exists(p) ? p.string() : "";
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "pgl-test-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+CommandResult run_pgl(const std::string& arguments) {
+  CommandResult result;
+  std::string command = pgl_binary() + " " + arguments + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  int status = ::pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+}  // namespace pgl::test

@@ -1,0 +1,41 @@
+#pragma once
+// Helpers shared by every test executable.
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace pgl::test {
+
+// ../shared/data beside the checkout (or $PGL_SHARED_DATA); "" when absent.
+std::string shared_data_dir();
+// Skips the current test with a printed reason when shared data (or one file under it) is missing.
+#define PGL_REQUIRE_SHARED(relative)                                                                   \
+  do {                                                                                                 \
+    if (::pgl::test::shared_path(relative).empty())                                                    \
+      GTEST_SKIP() << "skipped: ../shared/data/" << (relative) << " is absent (real-data test)";       \
+  } while (0)
+// Full path of a file under shared data, or "" when it does not exist.
+std::string shared_path(const std::string& relative);
+
+// A fresh temporary folder, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Runs the pgl binary with arguments (a shell-quoted string); returns exit status and combined output.
+struct CommandResult {
+  int status = -1;
+  std::string output;
+};
+CommandResult run_pgl(const std::string& arguments);
+std::string pgl_binary();
+std::string source_dir();
+
+}  // namespace pgl::test
