@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
 #ifdef PGL_HAVE_SEG
   pgl::cli::register_finetune(app);
   pgl::cli::register_predict(app);
+#endif
+#ifdef PGL_HAVE_EVAL
   pgl::cli::register_evaluate(app);
 #endif
 #ifdef PGL_HAVE_REPORT

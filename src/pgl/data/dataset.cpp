@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pgl/core/error.h"
+#include "pgl/core/json_file.h"
 #include "pgl/io/volume_io.h"
 
 namespace pgl {
@@ -66,17 +67,6 @@ std::string resolve_inside(const fs::path& root, const std::string& relative, co
   if (rel.empty() || *rel.begin() == "..")
     throw Error(json_path, fmt::format("path '{}' points outside the data set folder", relative));
   return normal.string();
-}
-
-json load_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path, "cannot open file");
-  try {
-    return json::parse(in);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    throw Error(path, "not valid JSON (" + what.substr(what.find(']') + 2) + ")");
-  }
 }
 
 // MSD: {"0": "background", "1": "liver"}; nnU-Net v2: {"background": 0, "liver": 1}.
@@ -184,7 +174,7 @@ Dataset open_dataset(const std::string& path) {
   bool has_json = fs::exists(json_path);
   json j;
   if (has_json) {
-    j = load_json(json_path);
+    j = read_json_file(json_path);
     if (!j.is_object()) throw Error(json_path, "must hold a JSON object");
     if (j.contains("name") && j["name"].is_string()) d.name = j["name"].get<std::string>();
     d.labels = parse_labels(j, json_path);

@@ -341,9 +341,9 @@ LabelMap read_label_map(const std::string& path) {
   return labels;
 }
 
-void write_volume(const Volume& volume, const std::string& path) {
+void write_volume(const Volume& volume, const std::string& path, Storage storage) {
   // Integral intensities within int16 (CT in HU) are stored as int16: a quarter of the size, exact.
-  bool integral = std::all_of(volume.data.begin(), volume.data.end(), [](float v) {
+  bool integral = storage == Storage::Auto && std::all_of(volume.data.begin(), volume.data.end(), [](float v) {
     return v == std::floor(v) && v >= std::numeric_limits<int16_t>::min() && v <= std::numeric_limits<int16_t>::max();
   });
   if (integral) write_itk<int16_t>(io_detail::to_itk<int16_t>(volume), path);

@@ -31,8 +31,12 @@ Volume read_volume(const std::string& path, ImageInfo* info, const ReadOptions& 
 // Class ids; refuses negative, non-integral or > 65535 values, and non-finite ones.
 LabelMap read_label_map(const std::string& path);
 
+// How write_volume stores intensities: Auto keeps integral values within int16 (CT in HU) as int16 and
+// anything else as float32; Float32 always writes float32 (e.g. the preprocessing cache, read by mmap).
+enum class Storage { Auto, Float32 };
+
 // Written atomically; the format follows the extension (.nii.gz recommended). Geometry is kept exactly.
-void write_volume(const Volume& volume, const std::string& path);
+void write_volume(const Volume& volume, const std::string& path, Storage storage = Storage::Auto);
 void write_label_map(const LabelMap& labels, const std::string& path);
 
 // True when the path names something read_volume can try: a file with a supported extension or a folder.

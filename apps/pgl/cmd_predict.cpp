@@ -1,0 +1,78 @@
+// pgl predict: label maps for new volumes with a fine-tuned model.
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "pgl/core/error.h"
+#include "pgl/core/progress.h"
+#include "pgl/data/dataset.h"
+#include "pgl/io/volume_io.h"
+#include "pgl/seg/predictor.h"
+#include "pgl/train/runtime.h"
+
+namespace pgl::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct PredictOptions {
+  std::string model, input, out, checkpoint;
+  bool tta = false, save_probabilities = false;
+  int threads = 2;
+};
+
+// A file, a DICOM series folder, or a folder of volume files.
+std::vector<std::pair<std::string, std::string>> inputs_of(const std::string& input) {
+  std::vector<std::pair<std::string, std::string>> out;  // (path, case id)
+  if (!fs::exists(input)) throw Error(input, "no such file or folder");
+  if (!fs::is_directory(input)) return {{input, case_id_from_path(input)}};
+  for (const auto& e : fs::directory_iterator(input))
+    if (e.is_regular_file() && is_supported_image_path(e.path().string()) && e.path().filename().string()[0] != '.')
+      out.emplace_back(e.path().string(), case_id_from_path(e.path().string()));
+  if (out.empty()) return {{input, fs::path(input).filename().string()}};  // a DICOM series
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void run_predict(const PredictOptions& o) {
+  train::configure_threads(o.threads);
+  auto predictor = seg::Predictor::load(o.model, o.checkpoint);
+  auto inputs = inputs_of(o.input);
+  std::printf("model %s (%lld classes); %zu input(s)%s\n", predictor.checkpoint_path().c_str(),
+              static_cast<long long>(predictor.classes()), inputs.size(), o.tta ? ", mirror TTA" : "");
+  Progress progress("predict", static_cast<int64_t>(inputs.size()), "case");
+  int64_t done = 0;
+  for (const auto& [path, id] : inputs) {
+    Volume volume = read_volume(path);
+    std::vector<Volume> probabilities;
+    LabelMap labels = predictor.predict(volume, o.tta, o.save_probabilities ? &probabilities : nullptr);
+    std::string out_path = (fs::path(o.out) / (id + ".nii.gz")).string();
+    write_label_map(labels, out_path);
+    for (size_t k = 0; k < probabilities.size(); ++k)
+      write_volume(probabilities[k], (fs::path(o.out) / fmt::format("{}_prob_{}.nii.gz", id, k)).string(),
+                   Storage::Float32);
+    progress.update(++done);
+    std::printf("%s -> %s\n", path.c_str(), out_path.c_str());
+  }
+  progress.finish();
+}
+
+}  // namespace
+
+void register_predict(CLI::App& app) {
+  auto o = std::make_shared<PredictOptions>();
+  auto* cmd = app.add_subcommand("predict", "Segment volumes with a fine-tuned model");
+  cmd->add_option("--model", o->model, "Fine-tuning run folder or checkpoint file")->required();
+  cmd->add_option("--input", o->input, "Volume file, DICOM series folder, or folder of volumes")->required();
+  cmd->add_option("--out", o->out, "Output folder (CASE.nii.gz label maps)")->required();
+  cmd->add_option("--checkpoint", o->checkpoint, "best | final | latest (default: best, else final)");
+  cmd->add_flag("--tta", o->tta, "Mirror test-time augmentation (8 flips; 8x slower)");
+  cmd->add_flag("--save-probabilities", o->save_probabilities, "Also write CASE_prob_K.nii.gz per class");
+  cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
+  cmd->footer("Example: pgl predict --model runs/ft --input ct.nii.gz --out predictions/");
+  cmd->callback([o] { run_predict(*o); });
+}
+
+}  // namespace pgl::cli

@@ -1,0 +1,155 @@
+#include "pgl/nn/resunet.h"
+
+#include <string>
+
+#include "pgl/core/error.h"
+
+namespace pgl::nn {
+namespace {
+
+torch::nn::Conv3d make_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
+  return torch::nn::Conv3d(
+      torch::nn::Conv3dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+}
+
+torch::nn::InstanceNorm3d make_norm(int64_t channels) {
+  // Affine, no running statistics: train and eval behave alike and there are no buffers to carry over.
+  return torch::nn::InstanceNorm3d(
+      torch::nn::InstanceNorm3dOptions(channels).affine(true).track_running_stats(false));
+}
+
+}  // namespace
+
+ConvNormActImpl::ConvNormActImpl(const ConvNormActOptions& options_) : options(options_) { reset(); }
+
+void ConvNormActImpl::reset() {
+  conv = register_module("conv", make_conv(options.in_channels(), options.out_channels(),
+                                           options.kernel_size(), options.stride()));
+  norm = register_module("norm", make_norm(options.out_channels()));
+}
+
+torch::Tensor ConvNormActImpl::forward(const torch::Tensor& x) {
+  // In place is safe: LeakyReLU's backward needs only its output, InstanceNorm's only its input.
+  torch::Tensor y = norm(conv(x));
+  return torch::leaky_relu_(y, options.negative_slope());
+}
+
+ResidualBlockImpl::ResidualBlockImpl(int64_t channels_, double negative_slope_)
+    : channels(channels_), negative_slope(negative_slope_) {
+  reset();
+}
+
+void ResidualBlockImpl::reset() {
+  conv1 = register_module("conv1", make_conv(channels, channels, 3, 1));
+  norm1 = register_module("norm1", make_norm(channels));
+  conv2 = register_module("conv2", make_conv(channels, channels, 3, 1));
+  norm2 = register_module("norm2", make_norm(channels));
+}
+
+torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = norm1(conv1(x));
+  torch::leaky_relu_(y, negative_slope);
+  y = norm2(conv2(y));
+  y.add_(x);
+  return torch::leaky_relu_(y, negative_slope);
+}
+
+EncoderLevelImpl::EncoderLevelImpl(const ResUNet3DOptions& options_, int64_t level_)
+    : options(options_), level(level_) {
+  reset();
+}
+
+void EncoderLevelImpl::reset() {
+  const int64_t channels = options.channels(level);
+  if (level > 0) {
+    down = register_module("down", ConvNormAct(ConvNormActOptions(options.channels(level - 1), channels)
+                                                   .stride(2)
+                                                   .negative_slope(options.negative_slope())));
+  }
+  block = register_module("block", ResidualBlock(channels, options.negative_slope()));
+}
+
+torch::Tensor EncoderLevelImpl::forward(const torch::Tensor& x) {
+  return block(down ? down(x) : x);
+}
+
+DecoderLevelImpl::DecoderLevelImpl(const ResUNet3DOptions& options_, int64_t level_)
+    : options(options_), level(level_) {
+  reset();
+}
+
+void DecoderLevelImpl::reset() {
+  const int64_t channels = options.channels(level);
+  up = register_module("up", torch::nn::ConvTranspose3d(
+                                 torch::nn::ConvTranspose3dOptions(options.channels(level + 1), channels, 2)
+                                     .stride(2)
+                                     .bias(false)));
+  fuse = register_module(
+      "fuse", ConvNormAct(ConvNormActOptions(2 * channels, channels).negative_slope(options.negative_slope())));
+  block = register_module("block", ResidualBlock(channels, options.negative_slope()));
+}
+
+torch::Tensor DecoderLevelImpl::forward(const torch::Tensor& below, const torch::Tensor& skip) {
+  return block(fuse(torch::cat({up(below), skip}, 1)));
+}
+
+ResUNet3DImpl::ResUNet3DImpl(const ResUNet3DOptions& options_) : options(options_) {
+  if (options.levels() < 1 || options.base() < 1 || options.in_channels() < 1)
+    throw Error("ResUNet3D: levels, base and in_channels must be positive");
+  reset();
+}
+
+void ResUNet3DImpl::reset() {
+  stem = register_module("stem", ConvNormAct(ConvNormActOptions(options.in_channels(), options.base())
+                                                 .negative_slope(options.negative_slope())));
+  enc = register_module("enc", torch::nn::ModuleList());
+  dec = register_module("dec", torch::nn::ModuleList());
+  for (int64_t level = 0; level < options.levels(); ++level) enc->push_back(EncoderLevel(options, level));
+  for (int64_t level = 0; level + 1 < options.levels(); ++level) dec->push_back(DecoderLevel(options, level));
+  initialize_weights(*this, options.negative_slope());
+}
+
+torch::Tensor ResUNet3DImpl::forward(const torch::Tensor& x) {
+  const int64_t multiple = int64_t{1} << (options.levels() - 1);
+  if (x.dim() != 5 || x.size(1) != options.in_channels())
+    throw Error("ResUNet3D: expected input [N, " + std::to_string(options.in_channels()) +
+                ", D, H, W], got " + std::to_string(x.dim()) + "-D tensor");
+  for (int64_t axis = 2; axis < 5; ++axis) {
+    if (x.size(axis) % multiple != 0)
+      throw Error("ResUNet3D: spatial size " + std::to_string(x.size(axis)) + " is not divisible by " +
+                  std::to_string(multiple) + " (2^(levels-1))");
+  }
+  std::vector<torch::Tensor> skips;
+  torch::Tensor y = stem(x);
+  for (const auto& level : *enc) {
+    y = level->as<EncoderLevel>()->forward(y);
+    skips.push_back(y);
+  }
+  for (int64_t level = options.levels() - 2; level >= 0; --level)
+    y = dec[level]->as<DecoderLevel>()->forward(y, skips[static_cast<size_t>(level)]);
+  return y;
+}
+
+void initialize_weights(torch::nn::Module& module, double negative_slope) {
+  torch::NoGradGuard no_grad;
+  auto kaiming = [&](torch::Tensor& weight) {
+    torch::nn::init::kaiming_normal_(weight, negative_slope, torch::kFanOut, torch::kLeakyReLU);
+  };
+  for (const auto& child : module.modules(/*include_self=*/false)) {
+    if (auto* conv = child->as<torch::nn::Conv3d>()) {
+      kaiming(conv->weight);
+      if (conv->bias.defined()) conv->bias.zero_();
+    } else if (auto* up = child->as<torch::nn::ConvTranspose3d>()) {
+      kaiming(up->weight);
+      if (up->bias.defined()) up->bias.zero_();
+    } else if (auto* in = child->as<torch::nn::InstanceNorm3d>()) {
+      if (in->weight.defined()) in->weight.fill_(1.0);
+      if (in->bias.defined()) in->bias.zero_();
+    } else if (auto* ln = child->as<torch::nn::LayerNorm>()) {
+      if (ln->weight.defined()) ln->weight.fill_(1.0);
+      if (ln->bias.defined()) ln->bias.zero_();
+    }
+  }
+}
+
+}  // namespace pgl::nn

@@ -1,0 +1,54 @@
+#pragma once
+// Every setting of a fine-tuning run (written resolved to RUN/config.json and into every checkpoint).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pgl/data/plan.h"
+
+namespace pgl::seg {
+
+struct FinetuneConfig {
+  std::string data;             // labelled data set (MSD or nnU-Net raw)
+  std::string init = "random";  // "random" | pretraining run folder | exported weights.pt
+  bool allow_partial = false;   // load what fits when the weights do not match the network
+  std::string out;
+  std::string preset = "small";
+  int64_t base = 0, levels = 0, patch = 0, batch = 0;  // 0: from the preset
+  // Cases: validation = --val-split NAME, else a seeded --val-fraction of the cases; training = the data
+  // set's "train" split when --val-split is used and it exists, else the remaining cases. Then a seeded
+  // subset of the training cases keeps its labels (--label-fraction or --num-labeled).
+  std::string val_split;
+  double val_fraction = 0.2;
+  double label_fraction = 1.0;
+  int64_t num_labeled = 0;  // > 0 overrides label_fraction
+  int64_t steps = 2000;
+  int64_t val_every = 250;
+  int64_t val_max_cases = 0;  // 0 = every validation case
+  std::string optimizer = "adam";  // adam | sgd (Nesterov)
+  double lr = 0;                   // 0: 1e-3 for adam, 1e-2 for sgd
+  double momentum = 0.99;
+  double weight_decay = 3e-5;
+  int64_t warmup_steps = 0;
+  double poly_exponent = 0.9;
+  int64_t freeze_encoder_steps = 0;  // encoder (stem + down path) frozen for the first M steps
+  std::string precision = "fp32";
+  int threads = 2;
+  int data_workers = 1;
+  int prefetch = 4;
+  uint64_t seed = 0;
+  int64_t checkpoint_every = 250;
+  int64_t log_every = 10;
+  int64_t stop_at = 0;
+  std::string cache;
+  PlanOptions plan;
+
+  FinetuneConfig resolved() const;
+  nlohmann::json to_json() const;
+  static FinetuneConfig from_json(const nlohmann::json& j, const std::string& source);
+  std::string trajectory_hash() const;
+};
+
+}  // namespace pgl::seg

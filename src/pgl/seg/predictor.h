@@ -1,0 +1,38 @@
+#pragma once
+// Inference with a fine-tuned model (DESIGN.md §2): the stored preprocessing plan, sliding-window inference,
+// optional mirror TTA, probabilities resampled back to the input grid, labels with the input's exact geometry.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pgl/core/image.h"
+#include "pgl/data/plan.h"
+#include "pgl/seg/seg_net.h"
+#include "pgl/seg/sliding_window.h"
+
+namespace pgl::seg {
+
+class Predictor {
+ public:
+  // model: a fine-tuning run folder (checkpoint best, else final, else latest unless `which` names one) or a
+  // checkpoint file. Throws pgl::Error naming the path.
+  static Predictor load(const std::string& model, const std::string& which = "");
+
+  // Labels on the input's own grid. probabilities (optional) receives one volume per class, same grid.
+  LabelMap predict(const Volume& input, bool mirror, std::vector<Volume>* probabilities = nullptr);
+
+  const PreprocessingPlan& plan() const { return plan_; }
+  int64_t classes() const { return net_->classes(); }
+  const std::map<int, std::string>& label_names() const { return label_names_; }
+  const std::string& checkpoint_path() const { return checkpoint_; }
+
+ private:
+  Predictor() = default;
+  SegNet net_{nullptr};
+  PreprocessingPlan plan_;
+  SlidingWindowOptions window_;
+  std::map<int, std::string> label_names_;
+  std::string checkpoint_, precision_ = "fp32";
+};
+
+}  // namespace pgl::seg

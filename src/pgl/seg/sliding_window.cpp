@@ -1,0 +1,90 @@
+#include "pgl/seg/sliding_window.h"
+
+#include <cmath>
+
+#include "pgl/core/error.h"
+
+namespace pgl::seg {
+
+torch::Tensor gaussian_importance_map(const Shape3& patch, double sigma_scale) {
+  std::vector<torch::Tensor> axes;
+  for (int a = 0; a < 3; ++a) {
+    double sigma = static_cast<double>(patch[a]) * sigma_scale;
+    auto x = torch::arange(patch[a], torch::kDouble) - (static_cast<double>(patch[a]) - 1) / 2.0;
+    axes.push_back(torch::exp(-(x * x) / (2 * sigma * sigma)));
+  }
+  auto map = axes[0].view({-1, 1, 1}) * axes[1].view({1, -1, 1}) * axes[2].view({1, 1, -1});
+  map = map / map.max();
+  double smallest = map.masked_select(map > 0).min().item<double>();
+  return map.clamp_min(smallest).to(torch::kFloat);
+}
+
+std::vector<int64_t> window_starts(int64_t size, int64_t patch, double step_fraction) {
+  if (size < patch) throw Error("window_starts: volume smaller than the patch");
+  double target_step = static_cast<double>(patch) * step_fraction;
+  int64_t steps = static_cast<int64_t>(std::ceil(static_cast<double>(size - patch) / target_step)) + 1;
+  std::vector<int64_t> starts;
+  double actual = steps > 1 ? static_cast<double>(size - patch) / static_cast<double>(steps - 1) : 0;
+  for (int64_t s = 0; s < steps; ++s) starts.push_back(static_cast<int64_t>(std::llround(actual * static_cast<double>(s))));
+  return starts;
+}
+
+torch::Tensor sliding_window_probabilities(const torch::Tensor& volume,
+                                           const std::function<torch::Tensor(const torch::Tensor&)>& logits_fn,
+                                           int64_t classes, const SlidingWindowOptions& options, float pad_value) {
+  torch::NoGradGuard no_grad;
+  if (volume.dim() != 4 || volume.size(0) != 1) throw Error("sliding window: expected a [1, D, H, W] volume");
+  // Pad (symmetrically) up to the patch where the volume is smaller.
+  std::vector<int64_t> pad;  // F.pad order: W left/right, H, D
+  Shape3 padded{};
+  std::array<int64_t, 3> before{};
+  for (int a = 2; a >= 0; --a) {
+    int64_t size = volume.size(a + 1), missing = std::max<int64_t>(0, options.patch[a] - size);
+    before[a] = missing / 2;
+    pad.push_back(missing / 2);
+    pad.push_back(missing - missing / 2);
+    padded[a] = size + missing;
+  }
+  torch::Tensor x = volume.to(torch::kFloat);
+  bool needs_pad = padded[0] != volume.size(1) || padded[1] != volume.size(2) || padded[2] != volume.size(3);
+  if (needs_pad)
+    x = torch::constant_pad_nd(x, pad, pad_value);
+
+  torch::Tensor weight_map = gaussian_importance_map(options.patch);
+  torch::Tensor sum = torch::zeros({classes, padded[0], padded[1], padded[2]});
+  torch::Tensor weights = torch::zeros({padded[0], padded[1], padded[2]});
+  const auto starts_d = window_starts(padded[0], options.patch[0], options.step);
+  const auto starts_h = window_starts(padded[1], options.patch[1], options.step);
+  const auto starts_w = window_starts(padded[2], options.patch[2], options.step);
+  std::vector<std::vector<int64_t>> flips = {{}};
+  if (options.mirror) flips = {{}, {2}, {3}, {4}, {2, 3}, {2, 4}, {3, 4}, {2, 3, 4}};
+  for (int64_t d : starts_d)
+    for (int64_t h : starts_h)
+      for (int64_t w : starts_w) {
+        using torch::indexing::Slice;
+        auto window = x.index({Slice(), Slice(d, d + options.patch[0]), Slice(h, h + options.patch[1]),
+                               Slice(w, w + options.patch[2])})
+                          .unsqueeze(0);
+        torch::Tensor probabilities = torch::zeros({classes, options.patch[0], options.patch[1], options.patch[2]});
+        for (const auto& dims : flips) {
+          auto input = dims.empty() ? window : window.flip(dims);
+          auto logits = logits_fn(input).to(torch::kFloat);
+          if (!dims.empty()) logits = logits.flip(dims);
+          probabilities += torch::softmax(logits[0], 0);
+        }
+        probabilities /= static_cast<double>(flips.size());
+        sum.index({Slice(), Slice(d, d + options.patch[0]), Slice(h, h + options.patch[1]),
+                   Slice(w, w + options.patch[2])}) += probabilities * weight_map;
+        weights.index({Slice(d, d + options.patch[0]), Slice(h, h + options.patch[1]), Slice(w, w + options.patch[2])}) +=
+            weight_map;
+      }
+  torch::Tensor result = sum / weights;
+  if (needs_pad) {
+    using torch::indexing::Slice;
+    result = result.index({Slice(), Slice(before[0], before[0] + volume.size(1)),
+                           Slice(before[1], before[1] + volume.size(2)), Slice(before[2], before[2] + volume.size(3))});
+  }
+  return result.contiguous();
+}
+
+}  // namespace pgl::seg

@@ -1,0 +1,34 @@
+#pragma once
+// Sliding-window inference (DESIGN.md §2): windows at half-patch steps, each window's softmax weighted by a
+// Gaussian importance map (sigma = patch / 8; zeros clamped to the smallest non-zero value), optional mirror
+// test-time augmentation over the 8 flip combinations.
+#include <torch/torch.h>
+
+#include <array>
+#include <functional>
+#include <vector>
+
+namespace pgl::seg {
+
+using Shape3 = std::array<int64_t, 3>;  // (D, H, W)
+
+// [P_D, P_H, P_W] float, maximum 1, no zeros.
+torch::Tensor gaussian_importance_map(const Shape3& patch, double sigma_scale = 1.0 / 8.0);
+
+// nnU-Net's window starts along one axis: the fewest windows with steps of at most step_fraction * patch,
+// spread evenly so the first starts at 0 and the last ends at `size` (size >= patch).
+std::vector<int64_t> window_starts(int64_t size, int64_t patch, double step_fraction);
+
+struct SlidingWindowOptions {
+  Shape3 patch{48, 48, 48};
+  double step = 0.5;
+  bool mirror = false;  // average over the 8 flip combinations
+};
+
+// volume: [1, D, H, W] (normalised). logits_fn: [N, 1, P...] -> [N, K, P...].
+// Returns softmax probabilities [K, D, H, W]. Volumes smaller than the patch are padded with pad_value.
+torch::Tensor sliding_window_probabilities(const torch::Tensor& volume,
+                                           const std::function<torch::Tensor(const torch::Tensor&)>& logits_fn,
+                                           int64_t classes, const SlidingWindowOptions& options, float pad_value);
+
+}  // namespace pgl::seg

@@ -1,0 +1,36 @@
+#pragma once
+// Initialising a segmentation network from pretrained weights, by parameter name (DESIGN.md §2): only the
+// backbone is transferred; the head is new. Every name is accounted for in a report.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pgl/seg/seg_net.h"
+#include "pgl/train/checkpoint.h"
+
+namespace pgl::seg {
+
+struct InitWeights {
+  std::string source;          // "random", a run folder or a .pt file
+  train::NamedTensors backbone;  // ResUNet3D names (no prefix); empty for random
+  nlohmann::json description;  // plan, method, backbone size ... when known
+};
+
+// "random" | a pretraining run folder (checkpoints/final.pt, else latest.pt) | an exported weights.pt
+// (with weights.json beside it when present). Throws pgl::Error naming the source.
+InitWeights load_init_weights(const std::string& spec);
+
+struct TransferReport {
+  std::string source;
+  std::vector<std::string> loaded, missing, unexpected, mismatched, reinitialised;
+  bool complete() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+  std::string to_text() const;
+  nlohmann::json to_json() const;
+};
+
+// Copies matching backbone tensors into `net`. Throws pgl::Error on missing, unexpected or mis-shaped names
+// unless allow_partial. For "random" nothing is copied and the report says so.
+TransferReport transfer_backbone(SegNet& net, const InitWeights& init, bool allow_partial);
+
+}  // namespace pgl::seg

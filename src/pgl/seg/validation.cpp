@@ -1,0 +1,63 @@
+#include "pgl/seg/validation.h"
+
+#include <cmath>
+
+#include "pgl/eval/metrics.h"
+#include "pgl/train/runtime.h"
+
+namespace pgl::seg {
+
+torch::Tensor predict_labels(SegNet& net, const torch::Tensor& volume, const SlidingWindowOptions& options,
+                             float pad_value, const std::string& precision) {
+  auto probabilities = sliding_window_probabilities(
+      volume,
+      [&](const torch::Tensor& x) {
+        train::PrecisionScope scope(precision);
+        return net->forward(x);
+      },
+      net->classes(), options, pad_value);
+  return probabilities.argmax(0);
+}
+
+ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& cases, int64_t classes,
+                          const SlidingWindowOptions& options, const std::string& precision) {
+  torch::NoGradGuard no_grad;
+  bool was_training = net->is_training();
+  net->eval();
+  std::map<int, double> sum;
+  std::map<int, int> count;
+  for (const auto& c : cases) {
+    auto labels = predict_labels(net, c.image_tensor().unsqueeze(0), options, c.entry.background, precision);
+    LabelMap prediction(c.entry.geometry), reference(c.entry.geometry);
+    auto pred = labels.to(torch::kInt).contiguous();
+    auto ref = c.label_tensor().to(torch::kInt).contiguous();
+    const int* p = pred.data_ptr<int>();
+    const int* r = ref.data_ptr<int>();
+    for (size_t n = 0; n < prediction.data.size(); ++n) {
+      prediction.data[n] = static_cast<uint16_t>(p[n]);
+      reference.data[n] = static_cast<uint16_t>(r[n]);
+    }
+    std::vector<int> ids;
+    for (int cls = 1; cls < classes; ++cls) ids.push_back(cls);
+    auto scores = eval::dice_scores(prediction, reference, ids);
+    for (size_t k = 0; k < ids.size(); ++k) {
+      if (std::isnan(scores[k])) continue;  // absent from both: says nothing about this case
+      sum[ids[k]] += scores[k];
+      ++count[ids[k]];
+    }
+  }
+  net->train(was_training);
+  ValidationResult result;
+  double total = 0;
+  for (int cls = 1; cls < classes; ++cls) {
+    double d = count[cls] ? sum[cls] / count[cls] : std::nan("");
+    result.dice[cls] = d;
+    if (!std::isnan(d)) total += d;
+  }
+  int defined = 0;
+  for (const auto& [cls, d] : result.dice) defined += !std::isnan(d);
+  result.mean_dice = defined ? total / defined : 0;
+  return result;
+}
+
+}  // namespace pgl::seg

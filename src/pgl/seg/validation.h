@@ -1,0 +1,25 @@
+#pragma once
+// Validation during fine-tuning: sliding-window inference on held-out cases in the preprocessed space and
+// Dice per class against their (preprocessed) labels.
+#include <map>
+#include <vector>
+
+#include "pgl/seg/seg_net.h"
+#include "pgl/seg/sliding_window.h"
+#include "pgl/train/volume_pool.h"
+
+namespace pgl::seg {
+
+struct ValidationResult {
+  std::map<int, double> dice;  // class -> mean Dice over cases where it is defined
+  double mean_dice = 0;        // mean over classes
+};
+
+// The label map (argmax) of a preprocessed volume [1, D, H, W].
+torch::Tensor predict_labels(SegNet& net, const torch::Tensor& volume, const SlidingWindowOptions& options,
+                             float pad_value, const std::string& precision);
+
+ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& cases, int64_t classes,
+                          const SlidingWindowOptions& options, const std::string& precision);
+
+}  // namespace pgl::seg

@@ -1,0 +1,31 @@
+#pragma once
+// Checkpoints: one file holding named tensors (networks), optimiser state, the default CPU generator state and
+// JSON metadata (step, resolved config, preprocessing plan, ...). Stored with torch::pickle_save, so Python's
+// torch.load reads it as a dict too. Written atomically: a kill leaves the previous file intact.
+#include <torch/torch.h>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace pgl::train {
+
+using NamedTensors = torch::OrderedDict<std::string, torch::Tensor>;
+
+struct Checkpoint {
+  nlohmann::json meta;  // at least "kind", "step"
+  NamedTensors state;
+};
+
+// optimizer may be null (exports, best-model copies without optimiser state).
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint, torch::optim::Optimizer* optimizer);
+
+// Reads a checkpoint; restores the optimiser state into `optimizer` when given (it must have the same
+// parameter groups) and the default CPU generator state. Throws pgl::Error naming the file on any problem.
+Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* optimizer = nullptr);
+
+// Writes a plain {name: tensor} dict that Python's torch.load returns as a dict of tensors.
+void save_state_dict(const std::string& path, const NamedTensors& tensors);
+NamedTensors load_state_dict(const std::string& path);
+
+}  // namespace pgl::train

@@ -1,0 +1,59 @@
+#include "pgl/train/pretrain_config.h"
+
+#include <fmt/format.h>
+
+#include "pgl/core/error.h"
+#include "pgl/core/hash.h"
+#include "pgl/nn/presets.h"
+#include "pgl/ssl/aligner.h"
+
+namespace pgl::train {
+
+PretrainConfig PretrainConfig::resolved() const {
+  PretrainConfig c = *this;
+  const nn::Preset& p = nn::preset(preset);
+  if (c.base <= 0) c.base = p.base;
+  if (c.levels <= 0) c.levels = p.levels;
+  if (c.patch <= 0) c.patch = p.patch;
+  if (c.batch <= 0) c.batch = p.batch;
+  if (c.warmup_steps < 0) c.warmup_steps = c.steps / 20;
+  if (c.method != "pgl" && c.method != "byol" && c.method != "genesis")
+    throw Error(fmt::format("unknown method '{}' (expected pgl, byol or genesis)", c.method));
+  ssl::parse_priors(c.priors);  // validates
+  if (c.steps <= 0) throw Error("--steps must be positive");
+  if (c.patch % (int64_t{1} << (c.levels - 1)) != 0)
+    throw Error(fmt::format("patch {} must be divisible by 2^(levels-1) = {}", c.patch, 1 << (c.levels - 1)));
+  if (c.precision != "fp32" && c.precision != "bf16")
+    throw Error(fmt::format("unknown precision '{}' (expected fp32 or bf16)", c.precision));
+  if (!(c.lr > 0)) throw Error("--lr must be positive");
+  if (c.data.empty()) throw Error("no --data given");
+  if (c.checkpoint_every <= 0) c.checkpoint_every = c.steps;
+  if (c.log_every <= 0) c.log_every = 1;
+  return c;
+}
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PretrainConfig, data, out, method, priors, preset, base, levels,
+                                                patch, batch, steps, lr, warmup_steps, momentum, weight_decay,
+                                                clip_grad, tau_base, align_size, align_samples, min_overlap,
+                                                precision, threads, data_workers, prefetch, seed, checkpoint_every,
+                                                log_every, cache, stop_at, plan)
+
+nlohmann::json PretrainConfig::to_json() const { return *this; }
+
+PretrainConfig PretrainConfig::from_json(const nlohmann::json& j, const std::string& source) {
+  try {
+    return j.get<PretrainConfig>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(source, std::string("invalid pretraining config: ") + e.what());
+  }
+}
+
+std::string PretrainConfig::trajectory_hash() const {
+  nlohmann::json j = to_json();
+  for (const char* volatile_key : {"out", "steps", "threads", "data_workers", "prefetch", "checkpoint_every",
+                                   "log_every", "cache", "stop_at"})
+    j.erase(volatile_key);
+  return fnv1a_hex(j.dump());
+}
+
+}  // namespace pgl::train

@@ -1,0 +1,50 @@
+#pragma once
+// Every setting of a pretraining run. Written resolved (presets expanded) to RUN/config.json and into every
+// checkpoint; `--resume` refuses a run whose settings changed (except the step budget and logging).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pgl/data/plan.h"
+
+namespace pgl::train {
+
+struct PretrainConfig {
+  std::vector<std::string> data;  // data set folders (MSD, nnU-Net raw, plain folders); labels are ignored
+  std::string out;                // run folder
+  std::string method = "pgl";     // pgl | byol | genesis
+  std::string priors = "crop,flip";
+  std::string preset = "small";
+  int64_t base = 0, levels = 0, patch = 0, batch = 0;  // 0: from the preset
+  int64_t steps = 1000;
+  double lr = 0.02;           // peak learning rate (SGD, momentum)
+  int64_t warmup_steps = -1;  // -1: 5% of the steps
+  double momentum = 0.9;
+  double weight_decay = 1e-5;
+  double clip_grad = 0;  // max global gradient norm; 0 = off
+  double tau_base = 0.996;
+  int64_t align_size = 16, align_samples = 2;
+  double min_overlap = 0.1;
+  std::string precision = "fp32";  // fp32 | bf16 (CPU autocast)
+  int threads = 2;                 // intra-op threads of the training step
+  int data_workers = 1;            // threads preparing batches
+  int prefetch = 4;                // batches prepared ahead
+  uint64_t seed = 0;
+  int64_t checkpoint_every = 100;
+  int64_t log_every = 10;
+  std::string cache;  // preprocessing cache root ("" = default)
+  int64_t stop_at = 0;  // stop (with a checkpoint) once this step is reached; 0 = run to the end. For
+                        // time-boxed sessions: the run is resumed later with --resume.
+  PlanOptions plan;
+
+  // Preset fields filled in; throws pgl::Error on invalid values.
+  PretrainConfig resolved() const;
+  nlohmann::json to_json() const;
+  static PretrainConfig from_json(const nlohmann::json& j, const std::string& source);
+  // Hash of the fields that define the training trajectory (not steps/logging/threads).
+  std::string trajectory_hash() const;
+};
+
+}  // namespace pgl::train

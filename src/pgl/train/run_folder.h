@@ -1,0 +1,38 @@
+#pragma once
+// The run folder of DESIGN.md §4: config.json, plan.json, metrics.jsonl, log.txt and checkpoints/.
+#include <cstdint>
+#include <fstream>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace pgl::train {
+
+class RunFolder {
+ public:
+  // Creates the folder. With resume=false an existing run (a config.json) is refused rather than overwritten.
+  RunFolder(std::string path, bool resume);
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const;        // path/name
+  std::string checkpoint(const std::string& name) const;  // path/checkpoints/name.pt
+  bool has_checkpoint(const std::string& name) const;
+
+  void write_json(const std::string& name, const nlohmann::json& j) const;  // atomic
+
+  // metrics.jsonl: one object per line ("step" = steps done). start_metrics(step) drops lines after step (a resumed run
+  // rewrites what it logged after its last checkpoint), then appends.
+  void start_metrics(int64_t from_step);
+  void log_metrics(const nlohmann::json& line);
+
+  // A line to stdout and log.txt.
+  void log(const std::string& line);
+
+ private:
+  std::string path_;
+  std::ofstream metrics_, log_;
+  std::mutex mutex_;
+};
+
+}  // namespace pgl::train

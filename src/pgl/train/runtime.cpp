@@ -1,0 +1,42 @@
+#include "pgl/train/runtime.h"
+
+#include <ATen/Parallel.h>
+#include <omp.h>
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include "pgl/core/error.h"
+
+namespace pgl::train {
+
+void configure_threads(int threads) {
+  if (threads < 1) throw Error("--threads must be at least 1");
+  torch::set_num_threads(threads);
+}
+
+void configure_worker_thread() {
+  // Per-thread only: at::set_num_threads would change the process-wide count (and with it the numerics of
+  // the training step). LibTorch first initialises this thread's OpenMP setting from the global one, so
+  // let it do that, then lower this thread's own value.
+  at::internal::lazy_init_num_threads();
+  omp_set_num_threads(1);
+}
+
+PrecisionScope::PrecisionScope(const std::string& precision) {
+  if (precision == "bf16") {
+    enabled_ = true;
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  } else if (precision != "fp32") {
+    throw Error("unknown precision '" + precision + "' (expected fp32 or bf16)");
+  }
+}
+
+PrecisionScope::~PrecisionScope() {
+  if (enabled_) {
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+}
+
+}  // namespace pgl::train

@@ -1,0 +1,24 @@
+#pragma once
+// Process-wide LibTorch settings for a run.
+#include <string>
+
+namespace pgl::train {
+
+// Intra-op threads of LibTorch (it defaults to one here). Call once, early, from the main thread.
+void configure_threads(int threads);
+// For data worker threads: their LibTorch ops run single-threaded so they do not compete with the step.
+void configure_worker_thread();
+
+// RAII: bf16 autocast on CPU for the forward pass when precision == "bf16"; nothing for "fp32".
+class PrecisionScope {
+ public:
+  explicit PrecisionScope(const std::string& precision);
+  ~PrecisionScope();
+  PrecisionScope(const PrecisionScope&) = delete;
+  PrecisionScope& operator=(const PrecisionScope&) = delete;
+
+ private:
+  bool enabled_ = false;
+};
+
+}  // namespace pgl::train

@@ -1,0 +1,64 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "pgl/core/error.h"
+#include "pgl/ssl/ema.h"
+#include "pgl/ssl/loss.h"
+
+namespace {
+
+TEST(Loss, ZeroForIdenticalMapsAndScaleInvariant) {
+  const torch::Tensor p = torch::randn({2, 8, 4, 4, 4});
+  EXPECT_NEAR(pgl::ssl::consistency_loss(p, p).item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(pgl::ssl::consistency_loss(p, 3.0 * p).item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(pgl::ssl::consistency_loss(p, -p).item<double>(), 4.0, 1e-6);
+  EXPECT_NEAR(pgl::ssl::symmetric_consistency_loss(p, p, p, p).item<double>(), 0.0, 1e-6);
+}
+
+TEST(Loss, SymmetricInTheTwoViews) {
+  const torch::Tensor p1 = torch::randn({2, 4, 3, 3, 3}), p2 = torch::randn({2, 4, 3, 3, 3});
+  const torch::Tensor z1 = torch::randn({2, 4, 3, 3, 3}), z2 = torch::randn({2, 4, 3, 3, 3});
+  EXPECT_NEAR(pgl::ssl::symmetric_consistency_loss(p1, z2, p2, z1).item<double>(),
+              pgl::ssl::symmetric_consistency_loss(p2, z1, p1, z2).item<double>(), 1e-6);
+}
+
+TEST(Loss, MatchesAHandComputation) {
+  // Two voxels, two channels: (1, 0) vs (0, 1): cos 0 -> 2; (1, 1) vs (1, 0): cos 1/sqrt2 -> 2 - sqrt2.
+  const torch::Tensor p = torch::tensor({1.0, 1.0, 0.0, 1.0}).view({1, 2, 2, 1, 1});
+  const torch::Tensor z = torch::tensor({0.0, 1.0, 1.0, 0.0}).view({1, 2, 2, 1, 1});
+  const torch::Tensor per_voxel = pgl::ssl::cosine_distance(p, z);
+  EXPECT_NEAR(per_voxel.flatten()[0].item<double>(), 2.0, 1e-6);
+  EXPECT_NEAR(per_voxel.flatten()[1].item<double>(), 2.0 - std::sqrt(2.0), 1e-6);
+  EXPECT_NEAR(pgl::ssl::consistency_loss(p, z).item<double>(), (4.0 - std::sqrt(2.0)) / 2, 1e-6);
+  // Pooled vectors [N, C] work the same way.
+  EXPECT_NEAR(pgl::ssl::consistency_loss(torch::tensor({{1.0, 0.0}}), torch::tensor({{0.0, 2.0}})).item<double>(),
+              2.0, 1e-6);
+}
+
+TEST(Ema, TauFollowsTheCosineSchedule) {
+  EXPECT_DOUBLE_EQ(pgl::ssl::ema_tau(0, 1000), 0.996);
+  EXPECT_NEAR(pgl::ssl::ema_tau(500, 1000), 0.998, 1e-12);
+  EXPECT_DOUBLE_EQ(pgl::ssl::ema_tau(1000, 1000), 1.0);
+  EXPECT_NEAR(pgl::ssl::ema_tau(250, 1000, 0.99), 1 - 0.01 * (std::cos(M_PI / 4) + 1) / 2, 1e-12);
+}
+
+TEST(Ema, UpdateFollowsTheFormula) {
+  torch::nn::Linear online(3, 2), target(3, 2);
+  const torch::Tensor t0 = target->weight.detach().clone(), o = online->weight.detach().clone();
+  pgl::ssl::freeze(*target);
+  pgl::ssl::ema_update(*target, *online, 0.9);
+  EXPECT_TRUE(torch::allclose(target->weight, 0.9 * t0 + 0.1 * o, 1e-6, 1e-7));
+  EXPECT_FALSE(target->weight.requires_grad());
+  torch::nn::Linear other(4, 2);
+  EXPECT_THROW(pgl::ssl::ema_update(*target, *other, 0.9), pgl::Error);
+}
+
+TEST(Ema, BuffersAreCopied) {
+  torch::nn::BatchNorm1d online(3), target(3);
+  online->running_mean.fill_(2.5);
+  pgl::ssl::ema_update(*target, *online, 0.99);
+  EXPECT_TRUE(torch::equal(target->running_mean, online->running_mean));
+}
+
+}  // namespace
