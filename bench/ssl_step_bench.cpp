@@ -1,5 +1,6 @@
 // Step time of PGL pretraining (forward + backward + SGD step + EMA update) for the small preset: batch 2,
 // patch 48^3, 2 intra-op threads, fp32 and bf16 autocast. Data preparation is excluded (one fixed batch).
+// Usage: bench_ssl_step [threads=2] [steps=5]. samples/s counts view pairs.
 //
 // FLOPs are counted analytically (pgl/nn/model_stats.h): 2 * MACs of every convolution (Conv3d,
 // ConvTranspose3d, 1x1 head convs); norms, activations, the aligner and the optimiser are left out. A step
@@ -10,10 +11,15 @@
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "pgl/augment/views.h"
 #include "pgl/nn/model_stats.h"
@@ -31,11 +37,11 @@ double seconds_since(Clock::time_point start) {
 pgl::ssl::SslBatch make_batch(int64_t batch, int64_t patch) {
   torch::manual_seed(0);
   const torch::Tensor coarse = torch::randn({1, 1, 10, 12, 12});
-  const torch::Tensor volume = torch::nn::functional::interpolate(
-      coarse, torch::nn::functional::InterpolateFuncOptions()
-                  .size(std::vector<int64_t>{120, 160, 160})
-                  .mode(torch::kTrilinear)
-                  .align_corners(true))[0][0];
+  const torch::Tensor volume =
+      torch::nn::functional::interpolate(coarse, torch::nn::functional::InterpolateFuncOptions()
+                                                     .size(std::vector<int64_t>{120, 160, 160})
+                                                     .mode(torch::kTrilinear)
+                                                     .align_corners(true))[0][0];
   pgl::augment::ViewOptions options;
   options.patch = {patch, patch, patch};
   std::mt19937_64 rng(1);
@@ -53,8 +59,9 @@ pgl::ssl::SslBatch make_batch(int64_t batch, int64_t patch) {
   return out;
 }
 
-// Mean seconds per step over `steps` after `warmup` steps.
-double time_steps(pgl::ssl::PglModel& model, const pgl::ssl::SslBatch& batch, bool bf16, int warmup, int steps) {
+// Seconds of each of `steps` steps after `warmup` steps.
+std::vector<double> time_steps(pgl::ssl::PglModel& model, const pgl::ssl::SslBatch& batch, bool bf16,
+                               int warmup, int steps) {
   torch::optim::SGD optimizer(model.online_parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
   auto step = [&](int k) {
     at::autocast::set_cpu_enabled(bf16);
@@ -68,9 +75,21 @@ double time_steps(pgl::ssl::PglModel& model, const pgl::ssl::SslBatch& batch, bo
     model.update_target(k, warmup + steps);
   };
   for (int k = 0; k < warmup; ++k) step(k);
-  const auto start = Clock::now();
-  for (int k = 0; k < steps; ++k) step(warmup + k);
-  return seconds_since(start) / steps;
+  std::vector<double> seconds;
+  for (int k = 0; k < steps; ++k) {
+    const auto start = Clock::now();
+    step(warmup + k);
+    seconds.push_back(seconds_since(start));
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return seconds;
+}
+
+// The 1-minute load average: on a shared machine, step times mean little without it.
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  return in >> one ? one : "?";
 }
 
 double conv_baseline_gflops() {
@@ -78,10 +97,12 @@ double conv_baseline_gflops() {
   torch::nn::Conv3d conv(torch::nn::Conv3dOptions(32, 32, 3).padding(1).bias(false));
   const torch::Tensor x = torch::randn({2, 32, 24, 24, 24});
   for (int i = 0; i < 2; ++i) conv(x);
-  const int reps = 10;
-  const auto start = Clock::now();
-  for (int i = 0; i < reps; ++i) conv(x);
-  const double seconds = seconds_since(start) / reps;
+  double seconds = 1e9;  // best of 10: the machine is shared
+  for (int i = 0; i < 10; ++i) {
+    const auto start = Clock::now();
+    conv(x);
+    seconds = std::min(seconds, seconds_since(start));
+  }
   const double flops = 2.0 * 2 * 24 * 24 * 24 * 27 * 32 * 32;
   return flops / seconds / 1e9;
 }
@@ -110,17 +131,24 @@ int main(int argc, char** argv) {
   std::printf("PGL step, preset small (base %lld, levels %lld), batch %lld, patch %lld^3, %d threads\n",
               static_cast<long long>(preset.base), static_cast<long long>(preset.levels),
               static_cast<long long>(batch), static_cast<long long>(patch), threads);
-  std::printf("analytic conv FLOPs per step: %.1f GFLOP (backbone forward %.2f GFLOP per view)\n", step_flops / 1e9,
-              2.0 * backbone / 1e9);
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  std::printf("load average %s, OMP_WAIT_POLICY=%s (passive helps a lot when other jobs share the cores)\n",
+              load_average().c_str(), wait_policy ? wait_policy : "(unset)");
+  std::printf("analytic conv FLOPs per step: %.1f GFLOP (backbone forward %.2f GFLOP per view)\n",
+              step_flops / 1e9, 2.0 * backbone / 1e9);
   std::printf("baseline Conv3d 32->32 k3 on 2x24^3 forward: %.1f GFLOP/s\n", conv_baseline_gflops());
 
   const pgl::ssl::SslBatch data = make_batch(batch, patch);
   for (bool bf16 : {false, true}) {
     torch::manual_seed(1);
     pgl::ssl::PglModel model(options);
-    const double seconds = time_steps(model, data, bf16, 2, steps);
-    std::printf("%-5s %8.1f ms/step  %6.2f samples/s  %6.1f GFLOP/s\n", bf16 ? "bf16" : "fp32", 1e3 * seconds,
-                static_cast<double>(batch) / seconds, step_flops / seconds / 1e9);
+    const std::vector<double> seconds = time_steps(model, data, bf16, 2, steps);
+    // Median and best step: other jobs share the cores, the best step is the least disturbed one.
+    for (const auto& [label, s] :
+         {std::pair{"median", seconds[seconds.size() / 2]}, std::pair{"best", seconds[0]}}) {
+      std::printf("%-5s %-6s %8.1f ms/step  %6.2f samples/s  %6.1f GFLOP/s\n", bf16 ? "bf16" : "fp32", label,
+                  1e3 * s, static_cast<double>(batch) / s, step_flops / s / 1e9);
+    }
   }
   return 0;
 }

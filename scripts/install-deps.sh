@@ -8,6 +8,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgloo-dev
   libpng-dev zlib1g-dev
+  libcairo2-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

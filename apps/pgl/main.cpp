@@ -1,13 +1,29 @@
 // pgl: Prior-Guided Local self-supervised learning for 3D medical image segmentation.
 // Exit status: 0 success, 1 bad input or failed run, 2 usage error.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "commands.h"
 #include "pgl/core/error.h"
 #include "pgl/core/version.h"
 
+namespace {
+// LibTorch's OpenMP threads busy-wait between parallel regions by default. On a machine whose cores are
+// shared (data workers, other jobs) that spinning steals the cores and steps get several times slower.
+// libgomp reads OMP_WAIT_POLICY only when it is loaded, so the program re-executes itself once with it set.
+// An explicit setting by the user is kept.
+void ensure_passive_openmp_waiting(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
+}
+}  // namespace
+
 int main(int argc, char** argv) {
+  ensure_passive_openmp_waiting(argv);
   CLI::App app{"pgl: Prior-Guided Local self-supervised learning for 3D medical image segmentation"};
   app.set_version_flag("--version", "pgl " + pgl::version());
   app.require_subcommand(1);
@@ -30,8 +46,10 @@ int main(int argc, char** argv) {
   pgl::cli::register_evaluate(app);
 #endif
 #ifdef PGL_HAVE_REPORT
-  pgl::cli::register_experiment(app);
   pgl::cli::register_report(app);
+#endif
+#ifdef PGL_HAVE_EXPERIMENT
+  pgl::cli::register_experiment(app);
   pgl::cli::register_demo(app);
 #endif
 

@@ -34,7 +34,8 @@ TEST(Random, DrawsAreInRangeAndReproducible) {
 
 TEST(CropAndResize, BoxEqualToPatchReproducesTheVolume) {
   const torch::Tensor volume = linear_volume({6, 7, 8});
-  const torch::Tensor view = pgl::augment::crop_and_resize(volume, Box{{0, 0, 0}, {6, 7, 8}}, {6, 7, 8}, -5.0);
+  const torch::Tensor view =
+      pgl::augment::crop_and_resize(volume, Box{{0, 0, 0}, {6, 7, 8}}, {6, 7, 8}, -5.0);
   ASSERT_EQ(view.sizes(), torch::IntArrayRef({1, 6, 7, 8}));
   EXPECT_TRUE(torch::allclose(view[0], volume, 1e-9, 1e-9));
 }
@@ -47,7 +48,8 @@ TEST(CropAndResize, SamplesVoxelCentresOfTheBox) {
   const torch::Tensor view = pgl::augment::crop_and_resize(volume, box, patch, 0.0)[0];
   // Output voxel j lies at box.start + (j + 0.5) * size / P in edge coordinates, index coordinate - 0.5.
   auto index = [&](int axis, int64_t j) {
-    return box.start[axis] + (static_cast<double>(j) + 0.5) * box.size[axis] / static_cast<double>(patch[axis]) - 0.5;
+    return box.start[axis] +
+           (static_cast<double>(j) + 0.5) * box.size[axis] / static_cast<double>(patch[axis]) - 0.5;
   };
   for (int64_t i = 0; i < patch[0]; i += 3)
     for (int64_t j = 0; j < patch[1]; j += 5)
@@ -60,11 +62,13 @@ TEST(CropAndResize, SamplesVoxelCentresOfTheBox) {
 TEST(CropAndResize, OutsideTheVolumeIsPadValue) {
   const torch::Tensor volume = torch::ones({10, 10, 10});
   // A box reaching 10 voxels past the end of every axis: its far corner is padding.
-  const torch::Tensor view = pgl::augment::crop_and_resize(volume, Box{{0, 0, 0}, {20, 20, 20}}, {10, 10, 10}, -1.0);
+  const torch::Tensor view =
+      pgl::augment::crop_and_resize(volume, Box{{0, 0, 0}, {20, 20, 20}}, {10, 10, 10}, -1.0);
   EXPECT_FLOAT_EQ(view[0][0][0][0].item<float>(), 1.0f);
   EXPECT_FLOAT_EQ(view[0][9][9][9].item<float>(), -1.0f);
   // Entirely outside: all padding.
-  const torch::Tensor away = pgl::augment::crop_and_resize(volume, Box{{30, 0, 0}, {5, 5, 5}}, {4, 4, 4}, -1.0);
+  const torch::Tensor away =
+      pgl::augment::crop_and_resize(volume, Box{{30, 0, 0}, {5, 5, 5}}, {4, 4, 4}, -1.0);
   EXPECT_TRUE(torch::all(away == -1.0).item<bool>());
 }
 
@@ -138,8 +142,8 @@ TEST(ViewPair, FlipsAreRecordedAndApplied) {
   const auto pair = pgl::augment::make_view_pair(volume, options, rng);
   EXPECT_EQ(pair.priors1.flip, (pgl::augment::Flip3{true, true, true}));
   const torch::Tensor unflipped = torch::flip(pair.view1, {1, 2, 3});
-  EXPECT_TRUE(torch::allclose(unflipped, pgl::augment::crop_and_resize(volume, pair.priors1.box, options.patch, 0.0),
-                              1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(
+      unflipped, pgl::augment::crop_and_resize(volume, pair.priors1.box, options.patch, 0.0), 1e-5, 1e-5));
 }
 
 }  // namespace

@@ -44,10 +44,10 @@ TEST(ResUNet3D, ParameterNamesAreTheDocumentedOnes) {
   std::set<std::string> names;
   for (const auto& p : net->named_parameters()) names.insert(p.key());
   for (const char* name :
-       {"stem.conv.weight", "stem.norm.weight", "stem.norm.bias", "enc.0.block.conv1.weight", "enc.0.block.norm1.weight",
-        "enc.0.block.conv2.weight", "enc.0.block.norm2.bias", "enc.1.down.conv.weight", "enc.1.down.norm.weight",
-        "enc.2.block.conv2.weight", "dec.0.up.weight", "dec.0.fuse.conv.weight", "dec.0.fuse.norm.bias",
-        "dec.1.block.conv1.weight", "dec.1.up.weight"}) {
+       {"stem.conv.weight", "stem.norm.weight", "stem.norm.bias", "enc.0.block.conv1.weight",
+        "enc.0.block.norm1.weight", "enc.0.block.conv2.weight", "enc.0.block.norm2.bias",
+        "enc.1.down.conv.weight", "enc.1.down.norm.weight", "enc.2.block.conv2.weight", "dec.0.up.weight",
+        "dec.0.fuse.conv.weight", "dec.0.fuse.norm.bias", "dec.1.block.conv1.weight", "dec.1.up.weight"}) {
     EXPECT_TRUE(names.count(name)) << name;
   }
   EXPECT_FALSE(names.count("enc.0.down.conv.weight"));  // level 0 has no down-sampling conv
@@ -88,7 +88,8 @@ TEST(ResUNet3D, CloneIsADeepCopy) {
     torch::NoGradGuard no_grad;
     copy->named_parameters()["stem.conv.weight"].add_(1.0);
   }
-  EXPECT_FALSE(torch::equal(net->named_parameters()["stem.conv.weight"], copy->named_parameters()["stem.conv.weight"]));
+  EXPECT_FALSE(torch::equal(net->named_parameters()["stem.conv.weight"],
+                            copy->named_parameters()["stem.conv.weight"]));
 }
 
 TEST(Heads, ShapesAndNames) {
@@ -115,7 +116,8 @@ TEST(ModelStats, ConvolutionMacsByHand) {
   const int64_t stem = 8 * 27, block0 = 2 * 8 * 27, down = 1 * 27 * 2, block1 = 2 * 27 * 4;
   const int64_t up = 8 * 2, fuse = 8 * 27 * 2, dec_block = 2 * 8 * 27;
   EXPECT_EQ(macs, stem + block0 + down + block1 + up + fuse + dec_block);
-  EXPECT_EQ(pgl::nn::local_head_forward_macs(pgl::nn::local_projector_options(8), {2, 2, 2}), 8 * (8 * 32 + 32 * 16));
+  EXPECT_EQ(pgl::nn::local_head_forward_macs(pgl::nn::local_projector_options(8), {2, 2, 2}),
+            8 * (8 * 32 + 32 * 16));
 }
 
 }  // namespace

@@ -140,11 +140,13 @@ TEST(Aligner, AlignedViewsOfTheSameVolumeAgree) {
     EXPECT_LT(max_error, 0.15) << "flips " << bits;
     // Ablations that ignore a prior the views use are misaligned.
     for (Priors ablation : {Priors::kNone, Priors::kFlip}) {
-      const auto [b1, b2] = pgl::ssl::align_pair(f1, f2, priors1, priors2, patch, pgl::ssl::AlignerOptions(aligner).priors(ablation));
+      const auto [b1, b2] = pgl::ssl::align_pair(f1, f2, priors1, priors2, patch,
+                                                 pgl::ssl::AlignerOptions(aligner).priors(ablation));
       worst_misaligned = std::min(worst_misaligned, (b1 - b2).abs().mean().item<double>());
     }
     if (bits != 0) {
-      const auto [c1, c2] = pgl::ssl::align_pair(f1, f2, priors1, priors2, patch, pgl::ssl::AlignerOptions(aligner).priors(Priors::kCrop));
+      const auto [c1, c2] = pgl::ssl::align_pair(f1, f2, priors1, priors2, patch,
+                                                 pgl::ssl::AlignerOptions(aligner).priors(Priors::kCrop));
       worst_misaligned = std::min(worst_misaligned, (c1 - c2).abs().mean().item<double>());
     }
   }
@@ -210,8 +212,10 @@ TEST(Aligner, GradientsMatchFiniteDifferences) {
       plus[k] += eps;
       minus[k] -= eps;
       const double numeric =
-          (objective(plus.view_as(f)).item<double>() - objective(minus.view_as(f)).item<double>()) / (2 * eps);
-      EXPECT_NEAR(grad[k].item<double>(), numeric, 1e-7) << "entry " << k << (reference ? " (grid_sample)" : "");
+          (objective(plus.view_as(f)).item<double>() - objective(minus.view_as(f)).item<double>()) /
+          (2 * eps);
+      EXPECT_NEAR(grad[k].item<double>(), numeric, 1e-7)
+          << "entry " << k << (reference ? " (grid_sample)" : "");
     }
   }
 }

@@ -32,8 +32,9 @@ TEST(Loss, MatchesAHandComputation) {
   EXPECT_NEAR(per_voxel.flatten()[1].item<double>(), 2.0 - std::sqrt(2.0), 1e-6);
   EXPECT_NEAR(pgl::ssl::consistency_loss(p, z).item<double>(), (4.0 - std::sqrt(2.0)) / 2, 1e-6);
   // Pooled vectors [N, C] work the same way.
-  EXPECT_NEAR(pgl::ssl::consistency_loss(torch::tensor({{1.0, 0.0}}), torch::tensor({{0.0, 2.0}})).item<double>(),
-              2.0, 1e-6);
+  EXPECT_NEAR(
+      pgl::ssl::consistency_loss(torch::tensor({{1.0, 0.0}}), torch::tensor({{0.0, 2.0}})).item<double>(),
+      2.0, 1e-6);
 }
 
 TEST(Ema, TauFollowsTheCosineSchedule) {

@@ -1,6 +1,5 @@
-#include <gtest/gtest.h>
-
 #include <ATen/autocast_mode.h>
+#include <gtest/gtest.h>
 
 #include "pgl/augment/views.h"
 #include "pgl/core/error.h"
@@ -27,9 +26,10 @@ SslBatch make_batch(uint64_t seed) {
   torch::manual_seed(static_cast<uint64_t>(seed));
   const torch::Tensor coarse = torch::randn({1, 1, 6, 6, 6});
   const torch::Tensor volume =
-      torch::nn::functional::interpolate(
-          coarse, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{40, 40, 40}).mode(
-                      torch::kTrilinear).align_corners(true))[0][0];
+      torch::nn::functional::interpolate(coarse, torch::nn::functional::InterpolateFuncOptions()
+                                                     .size(std::vector<int64_t>{40, 40, 40})
+                                                     .mode(torch::kTrilinear)
+                                                     .align_corners(true))[0][0];
   pgl::augment::ViewOptions options;
   options.patch = {16, 16, 16};
   std::mt19937_64 rng(seed);
@@ -52,7 +52,8 @@ SslBatch make_batch(uint64_t seed) {
 TEST(PglModel, TargetStartsAsACopyAndNeverGetsGradients) {
   pgl::ssl::PglModel model(tiny_options());
   const auto state = model.named_state();
-  EXPECT_TRUE(torch::equal(state["online.backbone.stem.conv.weight"], state["target.backbone.stem.conv.weight"]));
+  EXPECT_TRUE(
+      torch::equal(state["online.backbone.stem.conv.weight"], state["target.backbone.stem.conv.weight"]));
   EXPECT_TRUE(torch::equal(state["online.projector.conv2.weight"], state["target.projector.conv2.weight"]));
   EXPECT_FALSE(state.contains("target.predictor.conv1.weight"));
 
@@ -80,8 +81,8 @@ TEST(PglModel, UpdateTargetAppliesTheEma) {
   const torch::Tensor t0 = model.target_backbone->named_parameters()["stem.conv.weight"].clone();
   const torch::Tensor o = model.backbone->named_parameters()["stem.conv.weight"].detach();
   model.update_target(0, 100);  // tau = 0.996
-  EXPECT_TRUE(torch::allclose(model.target_backbone->named_parameters()["stem.conv.weight"], 0.996 * t0 + 0.004 * o,
-                              1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(model.target_backbone->named_parameters()["stem.conv.weight"],
+                              0.996 * t0 + 0.004 * o, 1e-6, 1e-6));
   EXPECT_DOUBLE_EQ(model.target_tau(100, 100), 1.0);
 }
 
@@ -106,7 +107,8 @@ TEST(PglModel, LossDecreasesWithSgd) {
 TEST(PglModel, NamedStateRoundTrips) {
   pgl::ssl::PglModel a(tiny_options()), b(tiny_options());
   b.load_named_state(a.named_state());
-  for (const auto& item : a.named_state()) EXPECT_TRUE(torch::equal(item.value(), b.named_state()[item.key()]));
+  for (const auto& item : a.named_state())
+    EXPECT_TRUE(torch::equal(item.value(), b.named_state()[item.key()]));
   torch::OrderedDict<std::string, torch::Tensor> partial;
   partial.insert("online.backbone.stem.conv.weight", torch::zeros({1}));
   EXPECT_THROW(b.load_named_state(partial), pgl::Error);

@@ -16,8 +16,8 @@ TEST(Schedule, WarmupThenCosine) {
   EXPECT_DOUBLE_EQ(s.lr(0), 0.01);
   EXPECT_DOUBLE_EQ(s.lr(4), 0.05);
   EXPECT_DOUBLE_EQ(s.lr(9), 0.1);
-  EXPECT_DOUBLE_EQ(s.lr(10), 0.1);                                  // decay starts at the top
-  EXPECT_NEAR(s.lr(60), 0.001 + 0.099 * 0.5, 1e-12);                // half-way
+  EXPECT_DOUBLE_EQ(s.lr(10), 0.1);                    // decay starts at the top
+  EXPECT_NEAR(s.lr(60), 0.001 + 0.099 * 0.5, 1e-12);  // half-way
   EXPECT_NEAR(s.lr(35), 0.001 + 0.099 * 0.5 * (1 + std::cos(M_PI / 4)), 1e-12);
   EXPECT_DOUBLE_EQ(s.lr(110), 0.001);
   EXPECT_DOUBLE_EQ(s.lr(500), 0.001);
@@ -43,7 +43,8 @@ TEST(Schedule, PolyDecay) {
 TEST(Schedule, SetsEveryParamGroup) {
   torch::Tensor a = torch::zeros({2}, torch::requires_grad()), b = torch::zeros({3}, torch::requires_grad());
   torch::optim::SGD sgd({a}, torch::optim::SGDOptions(0.1));
-  sgd.add_param_group(torch::optim::OptimizerParamGroup({b}, std::make_unique<torch::optim::SGDOptions>(0.2)));
+  sgd.add_param_group(
+      torch::optim::OptimizerParamGroup({b}, std::make_unique<torch::optim::SGDOptions>(0.2)));
   pgl::train::set_learning_rate(sgd, 0.05);
   for (auto& group : sgd.param_groups()) EXPECT_DOUBLE_EQ(group.options().get_lr(), 0.05);
   torch::optim::Adam adam({a}, torch::optim::AdamOptions(1e-3));

@@ -27,8 +27,8 @@ int64_t offset(const Dims& dims, int64_t d, int64_t h, int64_t w) { return (d * 
 struct Block {
   Dims start{}, size{};
 };
-Block random_block(const Dims& dims, const Dims& size_lo, const Dims& size_hi, int64_t start_lo, int64_t start_margin,
-                   std::mt19937_64& rng) {
+Block random_block(const Dims& dims, const Dims& size_lo, const Dims& size_hi, int64_t start_lo,
+                   int64_t start_margin, std::mt19937_64& rng) {
   Block b;
   for (size_t a = 0; a < 3; ++a) {
     b.size[a] = std::clamp<int64_t>(uniform_int(rng, size_lo[a], size_hi[a]), 1, dims[a]);
@@ -47,8 +47,8 @@ void for_each_voxel(const Block& b, const Dims& dims, Visit visit) {
 
 // Painting block sizes: in-painting [n/6, n/3], out-painting's kept window n - [3n/7, 4n/7].
 Block inpaint_block(const Dims& dims, std::mt19937_64& rng) {
-  return random_block(dims, {dims[0] / 6, dims[1] / 6, dims[2] / 6}, {dims[0] / 3, dims[1] / 3, dims[2] / 3}, 3, 3,
-                      rng);
+  return random_block(dims, {dims[0] / 6, dims[1] / 6, dims[2] / 6}, {dims[0] / 3, dims[1] / 3, dims[2] / 3},
+                      3, 3, rng);
 }
 Block outpaint_block(const Dims& dims, std::mt19937_64& rng) {
   Dims lo{}, hi{};

@@ -29,7 +29,8 @@ torch::Tensor in_painting(const torch::Tensor& x, std::mt19937_64& rng);
 torch::Tensor out_painting(const torch::Tensor& x, std::mt19937_64& rng);
 
 // (input, target): the transformed patch and the original, both shaped like `patch` (float).
-std::pair<torch::Tensor, torch::Tensor> genesis_transform(const torch::Tensor& patch, const GenesisOptions& options,
+std::pair<torch::Tensor, torch::Tensor> genesis_transform(const torch::Tensor& patch,
+                                                          const GenesisOptions& options,
                                                           std::mt19937_64& rng);
 
 }  // namespace pgl::augment

@@ -33,6 +33,7 @@ torch::Tensor adjust_contrast(const torch::Tensor& x, double factor);
 torch::Tensor adjust_gamma(const torch::Tensor& x, double gamma, bool retain_stats);
 
 // All of them with their probabilities; returns x itself when nothing was drawn.
-torch::Tensor augment_intensity(const torch::Tensor& x, const IntensityOptions& options, std::mt19937_64& rng);
+torch::Tensor augment_intensity(const torch::Tensor& x, const IntensityOptions& options,
+                                std::mt19937_64& rng);
 
 }  // namespace pgl::augment

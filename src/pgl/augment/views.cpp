@@ -23,7 +23,8 @@ torch::Tensor as_3d(const torch::Tensor& volume) {
 
 }  // namespace
 
-std::pair<Box, Box> sample_box_pair(const Shape3& volume_shape, const ViewOptions& options, std::mt19937_64& rng) {
+std::pair<Box, Box> sample_box_pair(const Shape3& volume_shape, const ViewOptions& options,
+                                    std::mt19937_64& rng) {
   for (int axis = 0; axis < 3; ++axis) {
     if (volume_shape[axis] < 1 || options.patch[axis] < 1)
       throw Error("view generator: volume and patch sizes must be positive");
@@ -55,7 +56,8 @@ std::pair<Box, Box> sample_box_pair(const Shape3& volume_shape, const ViewOption
   return {b1, b2};
 }
 
-torch::Tensor crop_and_resize(const torch::Tensor& volume_in, const Box& box, const Shape3& patch, double pad_value) {
+torch::Tensor crop_and_resize(const torch::Tensor& volume_in, const Box& box, const Shape3& patch,
+                              double pad_value) {
   const torch::Tensor volume = as_3d(volume_in);
   std::array<int64_t, 3> lo{}, hi{};
   std::array<torch::Tensor, 3> coords;  // normalised grid_sample coordinates per axis
@@ -77,7 +79,8 @@ torch::Tensor crop_and_resize(const torch::Tensor& volume_in, const Box& box, co
     pad[static_cast<size_t>(2 * (2 - axis))] = before;
     pad[static_cast<size_t>(2 * (2 - axis) + 1)] = count - before - (inside_hi - inside_lo);
     // align_corners = false: voxel-centre index c of an n-voxel axis sits at (2c + 1) / n - 1.
-    torch::Tensor index = torch::arange(patch[axis], torch::kFloat64) * step + (first - static_cast<double>(lo[axis]));
+    torch::Tensor index =
+        torch::arange(patch[axis], torch::kFloat64) * step + (first - static_cast<double>(lo[axis]));
     coords[static_cast<size_t>(axis)] = (2.0 * index + 1.0) / static_cast<double>(count) - 1.0;
   }
   // Interpolate in the volume's precision (float for integer volumes).
@@ -98,11 +101,9 @@ torch::Tensor crop_and_resize(const torch::Tensor& volume_in, const Box& box, co
                            .unsqueeze(0)
                            .to(dtype);
   // The margin keeps every sample inside the region, so the padding mode only guards rounding.
-  torch::Tensor out = F::grid_sample(region, grid,
-                                     F::GridSampleFuncOptions()
-                                         .mode(torch::kBilinear)
-                                         .padding_mode(torch::kBorder)
-                                         .align_corners(false));
+  torch::Tensor out = F::grid_sample(
+      region, grid,
+      F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
   return out[0];
 }
 
@@ -121,7 +122,8 @@ ViewPair make_view_pair(const torch::Tensor& volume_in, const ViewOptions& optio
   auto make_view = [&](const Box& box, ViewPriors& priors) {
     priors.box = box;
     for (bool& f : priors.flip) f = chance(rng, options.flip_probability);
-    torch::Tensor view = apply_flip(crop_and_resize(volume, box, options.patch, options.pad_value), priors.flip);
+    torch::Tensor view =
+        apply_flip(crop_and_resize(volume, box, options.patch, options.pad_value), priors.flip);
     return augment_intensity(view, options.intensity, rng).contiguous();
   };
   pair.view1 = make_view(box1, pair.priors1);

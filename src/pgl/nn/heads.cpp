@@ -9,27 +9,31 @@ LocalHeadImpl::LocalHeadImpl(const HeadOptions& options_) : options(options_) { 
 void LocalHeadImpl::reset() {
   // No bias before the norm: InstanceNorm removes it anyway.
   conv1 = register_module(
-      "conv1", torch::nn::Conv3d(
-                   torch::nn::Conv3dOptions(options.in_channels(), options.hidden_channels(), 1).bias(false)));
-  norm = register_module("norm", torch::nn::InstanceNorm3d(torch::nn::InstanceNorm3dOptions(options.hidden_channels())
-                                                               .affine(true)
-                                                               .track_running_stats(false)));
-  conv2 = register_module(
-      "conv2", torch::nn::Conv3d(torch::nn::Conv3dOptions(options.hidden_channels(), options.out_channels(), 1)));
+      "conv1",
+      torch::nn::Conv3d(
+          torch::nn::Conv3dOptions(options.in_channels(), options.hidden_channels(), 1).bias(false)));
+  norm = register_module("norm",
+                         torch::nn::InstanceNorm3d(torch::nn::InstanceNorm3dOptions(options.hidden_channels())
+                                                       .affine(true)
+                                                       .track_running_stats(false)));
+  conv2 = register_module("conv2", torch::nn::Conv3d(torch::nn::Conv3dOptions(options.hidden_channels(),
+                                                                              options.out_channels(), 1)));
   initialize_weights(*this);
 }
 
-torch::Tensor LocalHeadImpl::forward(const torch::Tensor& x) { return conv2(norm(conv1(x)).relu_()); }
+// ReLU not in place: it would act on the norm's output view (see ConvNormActImpl::forward).
+torch::Tensor LocalHeadImpl::forward(const torch::Tensor& x) { return conv2(torch::relu(norm(conv1(x)))); }
 
 GlobalHeadImpl::GlobalHeadImpl(const HeadOptions& options_) : options(options_) { reset(); }
 
 void GlobalHeadImpl::reset() {
   fc1 = register_module("fc1", torch::nn::Linear(options.in_channels(), options.hidden_channels()));
-  norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.hidden_channels()})));
+  norm =
+      register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.hidden_channels()})));
   fc2 = register_module("fc2", torch::nn::Linear(options.hidden_channels(), options.out_channels()));
 }
 
-torch::Tensor GlobalHeadImpl::forward(const torch::Tensor& x) { return fc2(norm(fc1(x)).relu_()); }
+torch::Tensor GlobalHeadImpl::forward(const torch::Tensor& x) { return fc2(torch::relu(norm(fc1(x)))); }
 
 HeadOptions local_projector_options(int64_t c0) { return HeadOptions(c0, 4 * c0, 2 * c0); }
 HeadOptions local_predictor_options(int64_t c0) { return HeadOptions(2 * c0, 4 * c0, 2 * c0); }

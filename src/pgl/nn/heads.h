@@ -13,7 +13,8 @@
 namespace pgl::nn {
 
 struct HeadOptions {
-  HeadOptions(int64_t in, int64_t hidden, int64_t out) : in_channels_(in), hidden_channels_(hidden), out_channels_(out) {}
+  HeadOptions(int64_t in, int64_t hidden, int64_t out)
+      : in_channels_(in), hidden_channels_(hidden), out_channels_(out) {}
   TORCH_ARG(int64_t, in_channels);
   TORCH_ARG(int64_t, hidden_channels);
   TORCH_ARG(int64_t, out_channels);

@@ -1,11 +1,11 @@
 #include "pgl/seg/case_split.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "pgl/augment/random.h"
 #include "pgl/core/error.h"
@@ -17,7 +17,8 @@ std::vector<size_t> seeded_permutation(size_t n, uint64_t seed) {
   std::vector<size_t> order(n);
   for (size_t k = 0; k < n; ++k) order[k] = k;
   std::mt19937_64 rng(seed);
-  for (size_t k = n; k > 1; --k) std::swap(order[k - 1], order[static_cast<size_t>(augment::uniform_int(rng, 0, int64_t(k) - 1))]);
+  for (size_t k = n; k > 1; --k)
+    std::swap(order[k - 1], order[static_cast<size_t>(augment::uniform_int(rng, 0, int64_t(k) - 1))]);
   return order;
 }
 
@@ -30,8 +31,17 @@ nlohmann::json CaseSplit::to_json() const {
   return {{"train", ids(train)}, {"labeled", ids(labeled)}, {"validation", ids(validation)}};
 }
 
-CaseSplit split_cases(const Dataset& dataset, const FinetuneConfig& config) {
-  if (!dataset.labeled()) throw Error(dataset.root, "fine-tuning needs a labelled data set (some cases lack labels)");
+CaseSplit split_cases(const Dataset& all, const FinetuneConfig& config) {
+  if (!all.labeled()) throw Error(all.root, "fine-tuning needs a labelled data set (some cases lack labels)");
+  Dataset dataset = all;
+  std::set<std::string> excluded(config.exclude.begin(), config.exclude.end());
+  dataset.cases.clear();
+  for (const auto& c : all.cases)
+    if (!excluded.count(c.id)) dataset.cases.push_back(c);
+  for (auto& [name, ids] : dataset.splits)
+    ids.erase(
+        std::remove_if(ids.begin(), ids.end(), [&](const std::string& id) { return excluded.count(id) > 0; }),
+        ids.end());
   CaseSplit split;
   if (!config.val_split.empty()) {
     split.validation = dataset.split(config.val_split);
@@ -42,7 +52,8 @@ CaseSplit split_cases(const Dataset& dataset, const FinetuneConfig& config) {
       if (!held.count(c.id)) split.train.push_back(c);
   } else {
     auto order = seeded_permutation(dataset.cases.size(), train::mix_seed({config.seed, 0x7a1ull}));
-    auto n_val = static_cast<size_t>(std::llround(config.val_fraction * static_cast<double>(dataset.cases.size())));
+    auto n_val =
+        static_cast<size_t>(std::llround(config.val_fraction * static_cast<double>(dataset.cases.size())));
     if (config.val_fraction > 0) n_val = std::max<size_t>(n_val, 1);
     for (size_t k = 0; k < order.size(); ++k)
       (k < n_val ? split.validation : split.train).push_back(dataset.cases[order[k]]);
@@ -50,18 +61,22 @@ CaseSplit split_cases(const Dataset& dataset, const FinetuneConfig& config) {
     std::sort(split.validation.begin(), split.validation.end(), by_id);
     std::sort(split.train.begin(), split.train.end(), by_id);
   }
-  if (split.train.empty()) throw Error(dataset.root, "no training cases left after holding out validation cases");
-  size_t n_labeled = config.num_labeled > 0
-                         ? static_cast<size_t>(config.num_labeled)
-                         : std::max<size_t>(1, static_cast<size_t>(std::llround(config.label_fraction *
-                                                                                static_cast<double>(split.train.size()))));
+  if (split.train.empty())
+    throw Error(dataset.root, "no training cases left after holding out validation cases");
+  size_t n_labeled =
+      config.num_labeled > 0
+          ? static_cast<size_t>(config.num_labeled)
+          : std::max<size_t>(1, static_cast<size_t>(std::llround(config.label_fraction *
+                                                                 static_cast<double>(split.train.size()))));
   if (n_labeled > split.train.size())
-    throw Error(dataset.root, fmt::format("--num-labeled {} exceeds the {} training cases", n_labeled, split.train.size()));
+    throw Error(dataset.root,
+                fmt::format("--num-labeled {} exceeds the {} training cases", n_labeled, split.train.size()));
   // The labelled subset is drawn independently of the validation split, so smaller fractions are nested in
   // larger ones for the same seed (10% ⊂ 25% ⊂ 100%).
   auto order = seeded_permutation(split.train.size(), train::mix_seed({config.seed, 0x1abull}));
   for (size_t k = 0; k < n_labeled; ++k) split.labeled.push_back(split.train[order[k]]);
-  std::sort(split.labeled.begin(), split.labeled.end(), [](const Case& a, const Case& b) { return a.id < b.id; });
+  std::sort(split.labeled.begin(), split.labeled.end(),
+            [](const Case& a, const Case& b) { return a.id < b.id; });
   return split;
 }
 

@@ -8,12 +8,13 @@
 
 namespace pgl::seg {
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FinetuneConfig, data, init, allow_partial, out, preset, base, levels,
-                                                patch, batch, val_split, val_fraction, label_fraction, num_labeled,
-                                                steps, val_every, val_max_cases, optimizer, lr, momentum,
-                                                weight_decay, warmup_steps, poly_exponent, freeze_encoder_steps,
-                                                precision, threads, data_workers, prefetch, seed, checkpoint_every,
-                                                log_every, stop_at, cache, plan)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FinetuneConfig, data, exclude, init, allow_partial, out,
+                                                preset, base, levels, patch, batch, val_split, val_fraction,
+                                                label_fraction, num_labeled, steps, val_every, val_max_cases,
+                                                optimizer, lr, momentum, weight_decay, warmup_steps,
+                                                poly_exponent, freeze_encoder_steps, precision, threads,
+                                                data_workers, prefetch, seed, checkpoint_every, log_every,
+                                                stop_at, cache, plan)
 
 FinetuneConfig FinetuneConfig::resolved() const {
   FinetuneConfig c = *this;
@@ -52,8 +53,8 @@ FinetuneConfig FinetuneConfig::from_json(const nlohmann::json& j, const std::str
 
 std::string FinetuneConfig::trajectory_hash() const {
   nlohmann::json j = to_json();
-  for (const char* key : {"out", "threads", "data_workers", "prefetch", "checkpoint_every", "log_every", "cache",
-                          "stop_at", "val_max_cases"})
+  for (const char* key : {"out", "threads", "data_workers", "prefetch", "checkpoint_every", "log_every",
+                          "cache", "stop_at", "val_max_cases"})
     j.erase(key);
   return fnv1a_hex(j.dump());
 }

@@ -1,19 +1,19 @@
 #pragma once
 // Every setting of a fine-tuning run (written resolved to RUN/config.json and into every checkpoint).
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pgl/data/plan.h"
 
 namespace pgl::seg {
 
 struct FinetuneConfig {
-  std::string data;             // labelled data set (MSD or nnU-Net raw)
-  std::string init = "random";  // "random" | pretraining run folder | exported weights.pt
-  bool allow_partial = false;   // load what fits when the weights do not match the network
+  std::string data;                  // labelled data set (MSD or nnU-Net raw)
+  std::vector<std::string> exclude;  // case ids never used (e.g. an experiment's test cases)
+  std::string init = "random";       // "random" | pretraining run folder | exported weights.pt
+  bool allow_partial = false;        // load what fits when the weights do not match the network
   std::string out;
   std::string preset = "small";
   int64_t base = 0, levels = 0, patch = 0, batch = 0;  // 0: from the preset
@@ -26,7 +26,7 @@ struct FinetuneConfig {
   int64_t num_labeled = 0;  // > 0 overrides label_fraction
   int64_t steps = 2000;
   int64_t val_every = 250;
-  int64_t val_max_cases = 0;  // 0 = every validation case
+  int64_t val_max_cases = 0;       // 0 = every validation case
   std::string optimizer = "adam";  // adam | sgd (Nesterov)
   double lr = 0;                   // 0: 1e-3 for adam, 1e-2 for sgd
   double momentum = 0.99;

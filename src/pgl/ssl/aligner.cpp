@@ -49,7 +49,8 @@ std::pair<SampleRegions, SampleRegions> alignment_regions(const std::vector<augm
                                                           const std::vector<augment::ViewPriors>& priors2,
                                                           const Shape3& patch, const Shape3& feature_shape,
                                                           Priors priors) {
-  if (priors1.size() != priors2.size()) throw Error("aligner: both views need priors for every batch element");
+  if (priors1.size() != priors2.size())
+    throw Error("aligner: both views need priors for every batch element");
   SampleRegions out1, out2;
   const Box full{{0, 0, 0},
                  {static_cast<double>(feature_shape[0]), static_cast<double>(feature_shape[1]),
@@ -83,7 +84,8 @@ std::pair<SampleRegions, SampleRegions> alignment_regions(const std::vector<augm
 
 torch::Tensor make_roi_grid(const SampleRegions& regions, const Shape3& feature_shape, int64_t output_size,
                             int64_t samples, const torch::TensorOptions& options) {
-  if (regions.regions.size() != regions.unflip.size()) throw Error("aligner: regions and flips differ in count");
+  if (regions.regions.size() != regions.unflip.size())
+    throw Error("aligner: regions and flips differ in count");
   if (output_size < 1 || samples < 1) throw Error("aligner: output size and samples must be positive");
   const int64_t n = output_size * samples;
   // Sample m of n along an axis sits at start + (m + 0.5) * size / n: bin i = m / s, sub-sample m % s.
@@ -98,10 +100,10 @@ torch::Tensor make_roi_grid(const SampleRegions& regions, const Shape3& feature_
       if (regions.unflip[b][a]) x = extent - x;  // sampling the flipped map mirrored = unflipping it first
       axis_coords[a] = 2.0 * x / extent - 1.0;
     }
-    grids.push_back(torch::stack({axis_coords[2].view({1, 1, n}).expand({n, n, n}),
-                                  axis_coords[1].view({1, n, 1}).expand({n, n, n}),
-                                  axis_coords[0].view({n, 1, 1}).expand({n, n, n})},
-                                 -1));
+    grids.push_back(torch::stack(
+        {axis_coords[2].view({1, 1, n}).expand({n, n, n}), axis_coords[1].view({1, n, 1}).expand({n, n, n}),
+         axis_coords[0].view({n, 1, 1}).expand({n, n, n})},
+        -1));
   }
   return torch::stack(grids).to(options);
 }
@@ -113,19 +115,19 @@ torch::Tensor roi_align_3d_grid_sample(const torch::Tensor& features, const Samp
   const bool reduced = features.scalar_type() == torch::kBFloat16 || features.scalar_type() == torch::kHalf;
   const torch::Tensor input = reduced ? features.to(torch::kFloat32) : features;
   const Shape3 shape{features.size(2), features.size(3), features.size(4)};
-  const torch::Tensor grid = make_roi_grid(regions, shape, output_size, samples, input.options().requires_grad(false));
-  torch::Tensor sampled = F::grid_sample(input, grid,
-                                         F::GridSampleFuncOptions()
-                                             .mode(torch::kBilinear)
-                                             .padding_mode(torch::kBorder)
-                                             .align_corners(false));
+  const torch::Tensor grid =
+      make_roi_grid(regions, shape, output_size, samples, input.options().requires_grad(false));
+  torch::Tensor sampled = F::grid_sample(
+      input, grid,
+      F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
   if (samples > 1) sampled = F::avg_pool3d(sampled, F::AvgPool3dFuncOptions(samples).stride(samples));
   return sampled.to(features.scalar_type());
 }
 
 RoiWeights make_roi_weights(const SampleRegions& regions, const Shape3& feature_shape, int64_t output_size,
                             int64_t samples, const torch::TensorOptions& options) {
-  if (regions.regions.size() != regions.unflip.size()) throw Error("aligner: regions and flips differ in count");
+  if (regions.regions.size() != regions.unflip.size())
+    throw Error("aligner: regions and flips differ in count");
   if (output_size < 1 || samples < 1) throw Error("aligner: output size and samples must be positive");
   const auto batch = static_cast<int64_t>(regions.regions.size());
   const int64_t n = output_size * samples;
@@ -173,7 +175,8 @@ torch::Tensor roi_align_3d(const torch::Tensor& features, const SampleRegions& r
                                                  features.options().requires_grad(false)));
 }
 
-std::pair<torch::Tensor, torch::Tensor> align_pair(const torch::Tensor& features1, const torch::Tensor& features2,
+std::pair<torch::Tensor, torch::Tensor> align_pair(const torch::Tensor& features1,
+                                                   const torch::Tensor& features2,
                                                    const std::vector<augment::ViewPriors>& priors1,
                                                    const std::vector<augment::ViewPriors>& priors2,
                                                    const Shape3& patch, const AlignerOptions& options) {

@@ -39,7 +39,8 @@ struct AlignerOptions {
 
 // The overlap `overlap` (volume voxels) in the voxel coordinates of a view cut from `view_box` and resampled
 // to `patch` voxels (edge convention): start (O.start - B.start) * P / B.size, size O.size * P / B.size.
-augment::Box region_in_view(const augment::Box& overlap, const augment::Box& view_box, const augment::Shape3& patch);
+augment::Box region_in_view(const augment::Box& overlap, const augment::Box& view_box,
+                            const augment::Shape3& patch);
 
 // Where to sample in each batch element's feature map: regions in feature-map voxels (edge convention) and
 // the flips to undo.
@@ -53,7 +54,8 @@ struct SampleRegions {
 std::pair<SampleRegions, SampleRegions> alignment_regions(const std::vector<augment::ViewPriors>& priors1,
                                                           const std::vector<augment::ViewPriors>& priors2,
                                                           const augment::Shape3& patch,
-                                                          const augment::Shape3& feature_shape, Priors priors);
+                                                          const augment::Shape3& feature_shape,
+                                                          Priors priors);
 
 // RoIAlign-3D as three interpolation matrices, one per axis (the sample grid is a tensor product, so the
 // s^3-sample mean factorises): row i of `w` holds the mean of the s linear-interpolation weights of bin i
@@ -63,8 +65,9 @@ std::pair<SampleRegions, SampleRegions> alignment_regions(const std::vector<augm
 struct RoiWeights {
   torch::Tensor d, h, w;  // [N, A, D], [N, A, H], [N, A, W]
 };
-RoiWeights make_roi_weights(const SampleRegions& regions, const augment::Shape3& feature_shape, int64_t output_size,
-                            int64_t samples, const torch::TensorOptions& options = torch::kFloat32);
+RoiWeights make_roi_weights(const SampleRegions& regions, const augment::Shape3& feature_shape,
+                            int64_t output_size, int64_t samples,
+                            const torch::TensorOptions& options = torch::kFloat32);
 
 // features [N, C, D, H, W] -> [N, C, A, A, A] (the weights are cast to the features' dtype).
 torch::Tensor roi_align_3d(const torch::Tensor& features, const RoiWeights& weights);
@@ -75,15 +78,18 @@ torch::Tensor roi_align_3d(const torch::Tensor& features, const SampleRegions& r
 // Reference implementation on grid_sample (the grid is [N, A s, A s, A s, 3] with x = W, y = H, z = D,
 // normalised, align_corners = false; border padding; then s^3 average pooling). Used by the tests to check
 // the fast path; reduced-precision features are sampled in float (grid_sampler_3d has no bf16 CPU kernel).
-torch::Tensor make_roi_grid(const SampleRegions& regions, const augment::Shape3& feature_shape, int64_t output_size,
-                            int64_t samples, const torch::TensorOptions& options = torch::kFloat32);
+torch::Tensor make_roi_grid(const SampleRegions& regions, const augment::Shape3& feature_shape,
+                            int64_t output_size, int64_t samples,
+                            const torch::TensorOptions& options = torch::kFloat32);
 torch::Tensor roi_align_3d_grid_sample(const torch::Tensor& features, const SampleRegions& regions,
                                        int64_t output_size, int64_t samples);
 
 // Convenience: aligns one pair of feature maps [N, C, D, H, W] of views 1 and 2 -> two [N, C, A, A, A].
-std::pair<torch::Tensor, torch::Tensor> align_pair(const torch::Tensor& features1, const torch::Tensor& features2,
+std::pair<torch::Tensor, torch::Tensor> align_pair(const torch::Tensor& features1,
+                                                   const torch::Tensor& features2,
                                                    const std::vector<augment::ViewPriors>& priors1,
                                                    const std::vector<augment::ViewPriors>& priors2,
-                                                   const augment::Shape3& patch, const AlignerOptions& options);
+                                                   const augment::Shape3& patch,
+                                                   const AlignerOptions& options);
 
 }  // namespace pgl::ssl

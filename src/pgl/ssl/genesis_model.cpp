@@ -8,7 +8,8 @@ namespace pgl::ssl {
 GenesisModel::GenesisModel(const SslOptions& options_) : SslMethod("GenesisModel"), options(options_) {
   backbone = nn::ResUNet3D(options.backbone);
   head = nn::make_segmentation_head(options.backbone.base(), options.backbone.in_channels());
-  register_module("online", torch::nn::ModuleDict(NamedModules{{"backbone", backbone.ptr()}, {"head", head.ptr()}}));
+  register_module("online",
+                  torch::nn::ModuleDict(NamedModules{{"backbone", backbone.ptr()}, {"head", head.ptr()}}));
 }
 
 torch::Tensor GenesisModel::loss(const SslBatch& batch) {

@@ -10,10 +10,12 @@ torch::Tensor cosine_distance(const torch::Tensor& p, const torch::Tensor& z) {
   return 2.0 - 2.0 * (pn * zn).sum(1);
 }
 
-torch::Tensor consistency_loss(const torch::Tensor& p, const torch::Tensor& z) { return cosine_distance(p, z).mean(); }
+torch::Tensor consistency_loss(const torch::Tensor& p, const torch::Tensor& z) {
+  return cosine_distance(p, z).mean();
+}
 
-torch::Tensor symmetric_consistency_loss(const torch::Tensor& p1, const torch::Tensor& z2, const torch::Tensor& p2,
-                                         const torch::Tensor& z1) {
+torch::Tensor symmetric_consistency_loss(const torch::Tensor& p1, const torch::Tensor& z2,
+                                         const torch::Tensor& p2, const torch::Tensor& z1) {
   return consistency_loss(p1, z2) + consistency_loss(p2, z1);
 }
 

@@ -11,7 +11,7 @@ torch::Tensor cosine_distance(const torch::Tensor& p, const torch::Tensor& z);
 // Mean of cosine_distance over batch and voxels.
 torch::Tensor consistency_loss(const torch::Tensor& p, const torch::Tensor& z);
 // consistency_loss(p1, z2) + consistency_loss(p2, z1): in [0, 8], 0 when the predictions match.
-torch::Tensor symmetric_consistency_loss(const torch::Tensor& p1, const torch::Tensor& z2, const torch::Tensor& p2,
-                                         const torch::Tensor& z1);
+torch::Tensor symmetric_consistency_loss(const torch::Tensor& p1, const torch::Tensor& z2,
+                                         const torch::Tensor& p2, const torch::Tensor& z1);
 
 }  // namespace pgl::ssl

@@ -40,7 +40,7 @@ struct SslBatch {
 
 struct SslOptions {
   nn::ResUNet3DOptions backbone;
-  AlignerOptions aligner;  // PGL only
+  AlignerOptions aligner;   // PGL only
   double tau_base = 0.996;  // PGL and BYOL
 };
 

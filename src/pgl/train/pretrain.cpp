@@ -1,11 +1,12 @@
 #include "pgl/train/pretrain.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "pgl/core/atomic_file.h"
 #include "pgl/core/error.h"
@@ -65,23 +66,27 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   for (const auto& folder : config.data) {
     datasets.push_back(open_dataset(folder));
     for (Case c : datasets.back().cases) {
+      if (std::find(config.exclude.begin(), config.exclude.end(), c.id) != config.exclude.end()) continue;
       c.label.clear();
       cases.push_back(std::move(c));
     }
   }
-  PreprocessingPlan plan = resume ? PreprocessingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
-                                  : make_plan(datasets, config.plan, config.threads);
+  PreprocessingPlan plan =
+      resume ? PreprocessingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
+             : make_plan(datasets, config.plan, config.threads);
   json config_json = config.to_json();
   config_json["trajectory_hash"] = config.trajectory_hash();
   config_json["pgl_version"] = version();
   run.write_json("config.json", config_json);
   run.write_json("plan.json", plan.to_json());
-  run.log(fmt::format("pgl {} pretrain: method {} (priors {}), preset {} (base {}, levels {}, patch {}^3, batch {}), "
-                      "{} steps, {} threads",
-                      version(), config.method, config.priors, config.preset, config.base, config.levels,
-                      config.patch, config.batch, config.steps, config.threads));
-  run.log(fmt::format("data: {} volumes from {} data set(s); plan: {} spacing {:.3g}x{:.3g}x{:.3g} mm", cases.size(),
-                      datasets.size(), plan.modality, plan.spacing[0], plan.spacing[1], plan.spacing[2]));
+  run.log(fmt::format(
+      "pgl {} pretrain: method {} (priors {}), preset {} (base {}, levels {}, patch {}^3, batch {}), "
+      "{} steps, {} threads",
+      version(), config.method, config.priors, config.preset, config.base, config.levels, config.patch,
+      config.batch, config.steps, config.threads));
+  run.log(fmt::format("data: {} volumes from {} data set(s); plan: {} spacing {:.3g}x{:.3g}x{:.3g} mm",
+                      cases.size(), datasets.size(), plan.modality, plan.spacing[0], plan.spacing[1],
+                      plan.spacing[2]));
 
   std::string cache_root = config.cache.empty() ? default_cache_root() : config.cache;
   auto entries = build_cache(cases, plan, cache_root, /*with_labels=*/false, config.threads);
@@ -91,9 +96,9 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   int64_t backbone_parameters = nn::count_parameters(*method->online_backbone());
   run.log(fmt::format("backbone parameters: {}", backbone_parameters));
 
-  torch::optim::SGD optimizer(method->online_parameters(), torch::optim::SGDOptions(config.lr)
-                                                               .momentum(config.momentum)
-                                                               .weight_decay(config.weight_decay));
+  torch::optim::SGD optimizer(
+      method->online_parameters(),
+      torch::optim::SGDOptions(config.lr).momentum(config.momentum).weight_decay(config.weight_decay));
   WarmupCosineSchedule schedule(config.lr, config.warmup_steps, config.steps);
   GradientSync sync;
 
@@ -157,13 +162,15 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     optimizer.zero_grad();
     loss.backward();
     sync.synchronize(method->online_parameters());  // gradients are complete from here on
-    if (config.clip_grad > 0) torch::nn::utils::clip_grad_norm_(method->online_parameters(), config.clip_grad);
+    if (config.clip_grad > 0)
+      torch::nn::utils::clip_grad_norm_(method->online_parameters(), config.clip_grad);
     optimizer.step();
     method->update_target(step, config.steps);
 
     double value = loss.item<double>();
     if (!std::isfinite(value))
-      throw Error(run.path(), fmt::format("loss became {} at step {}; lower --lr or set --clip-grad", value, step));
+      throw Error(run.path(),
+                  fmt::format("loss became {} at step {}; lower --lr or set --clip-grad", value, step));
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     window_loss += value;
     window_wait += wait;
@@ -174,14 +181,15 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     if ((step + 1) % config.log_every == 0 || last) {
       double n = static_cast<double>(window_steps);
       result.final_loss = window_loss / n;
-      run.log_metrics({{"step", step + 1},
-                       {"loss", window_loss / n},
-                       {"lr", lr},
-                       {"tau", method->target_tau(step, config.steps)},
-                       {"step_ms", 1000 * window_time / n},
-                       {"samples_per_s", static_cast<double>(config.batch) * n / window_time},
-                       {"data_wait", window_time > 0 ? window_wait / window_time : 0.0},
-                       {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
+      run.log_metrics(
+          {{"step", step + 1},
+           {"loss", window_loss / n},
+           {"lr", lr},
+           {"tau", method->target_tau(step, config.steps)},
+           {"step_ms", 1000 * window_time / n},
+           {"samples_per_s", static_cast<double>(config.batch) * n / window_time},
+           {"data_wait", window_time > 0 ? window_wait / window_time : 0.0},
+           {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
       window_loss = window_wait = window_time = 0;
       window_steps = 0;
     }
@@ -206,7 +214,8 @@ void export_backbone(const std::string& run_folder, const std::string& out_path)
   fs::path folder(run_folder);
   std::string path = (folder / "checkpoints" / "final.pt").string();
   if (!fs::exists(path)) path = (folder / "checkpoints" / "latest.pt").string();
-  if (!fs::exists(path)) throw Error(run_folder, "no checkpoint to export (checkpoints/final.pt or latest.pt)");
+  if (!fs::exists(path))
+    throw Error(run_folder, "no checkpoint to export (checkpoints/final.pt or latest.pt)");
   Checkpoint ck = load_checkpoint(path);
   if (ck.meta.value("kind", "") != "pretrain") throw Error(path, "not a pretraining checkpoint");
   const std::string prefix = "online.backbone.";
@@ -216,32 +225,32 @@ void export_backbone(const std::string& run_folder, const std::string& out_path)
   if (backbone.is_empty()) throw Error(path, "checkpoint holds no online backbone");
   save_state_dict(out_path, backbone);
   std::string json_path = out_path;
-  if (auto dot = json_path.rfind('.'); dot != std::string::npos && json_path.find('/', dot) == std::string::npos)
+  if (auto dot = json_path.rfind('.');
+      dot != std::string::npos && json_path.find('/', dot) == std::string::npos)
     json_path = json_path.substr(0, dot);
   json_path += ".json";
   const json& config = ck.meta.at("config");
-  json description = {
-      {"format", "PyTorch state dict (torch.load) of the ResUNet3D backbone"},
-      {"architecture",
-       {{"name", "ResUNet3D"},
-        {"in_channels", 1},
-        {"base", ck.meta.at("backbone").at("base")},
-        {"levels", ck.meta.at("backbone").at("levels")},
-        {"channels", "base * 2^level"},
-        {"norm", "InstanceNorm3d(affine=True)"},
-        {"activation", "LeakyReLU(0.01)"},
-        {"output", "base channels at input resolution"},
-        {"parameter_names", "docs/architecture.md"}}},
-      {"preset", config.at("preset")},
-      {"parameters", ck.meta.at("backbone_parameters")},
-      {"tensors", backbone.size()},
-      {"plan", ck.meta.at("plan")},
-      {"method", ck.meta.at("method")},
-      {"priors", config.at("priors")},
-      {"steps", ck.meta.at("step")},
-      {"data", config.at("data")},
-      {"source_checkpoint", path},
-      {"pgl_version", version()}};
+  json description = {{"format", "PyTorch state dict (torch.load) of the ResUNet3D backbone"},
+                      {"architecture",
+                       {{"name", "ResUNet3D"},
+                        {"in_channels", 1},
+                        {"base", ck.meta.at("backbone").at("base")},
+                        {"levels", ck.meta.at("backbone").at("levels")},
+                        {"channels", "base * 2^level"},
+                        {"norm", "InstanceNorm3d(affine=True)"},
+                        {"activation", "LeakyReLU(0.01)"},
+                        {"output", "base channels at input resolution"},
+                        {"parameter_names", "docs/architecture.md"}}},
+                      {"preset", config.at("preset")},
+                      {"parameters", ck.meta.at("backbone_parameters")},
+                      {"tensors", backbone.size()},
+                      {"plan", ck.meta.at("plan")},
+                      {"method", ck.meta.at("method")},
+                      {"priors", config.at("priors")},
+                      {"steps", ck.meta.at("step")},
+                      {"data", config.at("data")},
+                      {"source_checkpoint", path},
+                      {"pgl_version", version()}};
   write_text_atomically(json_path, description.dump(2) + "\n");
 }
 

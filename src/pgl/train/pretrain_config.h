@@ -2,19 +2,19 @@
 // Every setting of a pretraining run. Written resolved (presets expanded) to RUN/config.json and into every
 // checkpoint; `--resume` refuses a run whose settings changed (except the step budget and logging).
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pgl/data/plan.h"
 
 namespace pgl::train {
 
 struct PretrainConfig {
-  std::vector<std::string> data;  // data set folders (MSD, nnU-Net raw, plain folders); labels are ignored
-  std::string out;                // run folder
-  std::string method = "pgl";     // pgl | byol | genesis
+  std::vector<std::string> data;     // data set folders (MSD, nnU-Net raw, plain folders); labels are ignored
+  std::vector<std::string> exclude;  // case ids never used (e.g. an experiment's test cases)
+  std::string out;                   // run folder
+  std::string method = "pgl";        // pgl | byol | genesis
   std::string priors = "crop,flip";
   std::string preset = "small";
   int64_t base = 0, levels = 0, patch = 0, batch = 0;  // 0: from the preset
@@ -34,7 +34,7 @@ struct PretrainConfig {
   uint64_t seed = 0;
   int64_t checkpoint_every = 100;
   int64_t log_every = 10;
-  std::string cache;  // preprocessing cache root ("" = default)
+  std::string cache;    // preprocessing cache root ("" = default)
   int64_t stop_at = 0;  // stop (with a checkpoint) once this step is reached; 0 = run to the end. For
                         // time-boxed sessions: the run is resumed later with --resume.
   PlanOptions plan;

@@ -15,7 +15,8 @@ double warmup_lr(double base_lr, int64_t step, int64_t warmup_steps) {
 
 }  // namespace
 
-WarmupCosineSchedule::WarmupCosineSchedule(double base_lr, int64_t warmup_steps, int64_t total_steps, double final_lr)
+WarmupCosineSchedule::WarmupCosineSchedule(double base_lr, int64_t warmup_steps, int64_t total_steps,
+                                           double final_lr)
     : base_lr_(base_lr), final_lr_(final_lr), warmup_steps_(warmup_steps), total_steps_(total_steps) {
   if (warmup_steps < 0 || total_steps < 1 || warmup_steps > total_steps)
     throw Error("cosine schedule: need 0 <= warmup_steps <= total_steps and total_steps >= 1");

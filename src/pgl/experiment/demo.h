@@ -1,0 +1,27 @@
+#pragma once
+// `pgl demo`: the whole method on built-in data in one command: phantom CT data sets, a reduced experiment
+// (random vs BYOL vs PGL, one label fraction, one seed), the summary table and the HTML report.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pgl::experiment {
+
+struct DemoOptions {
+  std::string out = "demo-out";
+  std::string task = "spleen";
+  int labeled_cases = 16;    // labelled phantom cases (a share is held out as test cases)
+  int unlabeled_cases = 16;  // extra unlabeled phantoms for pretraining
+  std::string preset = "tiny";
+  std::vector<std::string> methods{"random", "byol", "pgl"};
+  std::vector<double> label_fractions{0.5};
+  int seeds = 1;
+  int64_t pretrain_steps = 300;
+  int64_t finetune_steps = 400;
+  std::vector<double> spacing{3, 3, 3};  // coarse grid: a CPU-sized problem
+  int threads = 2;
+};
+
+void run_demo(const DemoOptions& options);
+
+}  // namespace pgl::experiment

@@ -1,0 +1,43 @@
+#pragma once
+// Settings of `pgl experiment`: the paper's comparison (random init vs pretrained methods, over label
+// fractions and seeds) on one labelled data set.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace pgl::experiment {
+
+struct ExperimentConfig {
+  std::string data;                        // labelled data set
+  std::vector<std::string> pretrain_data;  // extra unlabeled data for pretraining
+  std::vector<std::string> methods{"random", "genesis", "byol", "pgl"};  // + pgl-crop, pgl-flip, pgl-none
+  std::vector<double> label_fractions{0.1, 0.25, 1.0};
+  int seeds = 3;
+  std::string preset = "small";
+  int64_t pretrain_steps = 1000;
+  int64_t finetune_steps = 2000;
+  double pretrain_lr = 0.02;
+  std::string optimizer = "adam";
+  double finetune_lr = 0;    // 0: the optimiser's default
+  int64_t warmup_steps = 0;  // fine-tuning warm-up (helps transferred layers)
+  int64_t val_every = 0;     // 0: four validations per run
+  int64_t val_max_cases = 4;
+  std::string test_split;  // test cases = this split of dataset.json, else a seeded share:
+  double test_fraction = 0.2;
+  std::string out;
+  int threads = 2;
+  std::string cache;
+  std::vector<double> spacing;  // plan spacing for every run ("" = data set median)
+  std::string precision = "fp32";
+  bool tta = false;
+
+  void validate() const;  // throws pgl::Error
+  nlohmann::json to_json() const;
+};
+
+// "pgl" -> ("pgl", "crop,flip"), "pgl-crop" -> ("pgl", "crop"), "byol" -> ("byol", ...), "random" -> ("",
+// "").
+std::pair<std::string, std::string> pretrain_method_and_priors(const std::string& method);
+
+}  // namespace pgl::experiment

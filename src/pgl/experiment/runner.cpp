@@ -1,0 +1,228 @@
+#include "pgl/experiment/runner.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "pgl/core/atomic_file.h"
+#include "pgl/core/error.h"
+#include "pgl/core/json_file.h"
+#include "pgl/core/version.h"
+#include "pgl/data/dataset.h"
+#include "pgl/eval/metrics.h"
+#include "pgl/io/volume_io.h"
+#include "pgl/report/experiment.h"
+#include "pgl/report/summary.h"
+#include "pgl/seg/case_split.h"
+#include "pgl/seg/finetune.h"
+#include "pgl/seg/predictor.h"
+#include "pgl/train/pretrain.h"
+#include "pgl/train/runtime.h"
+
+namespace pgl::experiment {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+using report::cell_name;
+using report::pretrain_run_name;
+
+struct Paths {
+  fs::path root;
+  std::string pretrain(const std::string& m, int s) const {
+    return (root / "pretrain" / pretrain_run_name(m, s)).string();
+  }
+  std::string finetune(const std::string& cell) const { return (root / "finetune" / cell).string(); }
+  std::string predictions(const std::string& cell) const { return (root / "predictions" / cell).string(); }
+};
+
+bool finished(const std::string& run) { return fs::exists(fs::path(run) / "checkpoints" / "final.pt"); }
+bool started(const std::string& run) { return fs::exists(fs::path(run) / "config.json"); }
+
+std::vector<Case> test_cases(const Dataset& d, const ExperimentConfig& c) {
+  if (!c.test_split.empty()) return d.split(c.test_split);
+  // A fixed seed: the same test cases for every experiment seed and every rerun.
+  auto order = seg::seeded_permutation(d.cases.size(), 0x7e57ull);
+  auto n = std::max<size_t>(
+      1, static_cast<size_t>(std::llround(c.test_fraction * static_cast<double>(d.cases.size()))));
+  std::vector<Case> out;
+  for (size_t k = 0; k < n; ++k) out.push_back(d.cases[order[k]]);
+  std::sort(out.begin(), out.end(), [](const Case& a, const Case& b) { return a.id < b.id; });
+  return out;
+}
+
+void pretrain(const ExperimentConfig& c, const std::string& method, int seed,
+              const std::vector<std::string>& test_ids, const Paths& paths) {
+  std::string run = paths.pretrain(method, seed);
+  if (finished(run)) return;
+  auto [name, priors] = pretrain_method_and_priors(method);
+  train::PretrainConfig p;
+  p.data = {c.data};
+  p.data.insert(p.data.end(), c.pretrain_data.begin(), c.pretrain_data.end());
+  p.exclude = test_ids;
+  p.out = run;
+  p.method = name;
+  p.priors = priors;
+  p.preset = c.preset;
+  p.steps = c.pretrain_steps;
+  p.lr = c.pretrain_lr;
+  p.seed = static_cast<uint64_t>(seed);
+  p.threads = c.threads;
+  p.cache = c.cache;
+  p.precision = c.precision;
+  p.plan.spacing = c.spacing;
+  p.checkpoint_every = std::max<int64_t>(50, c.pretrain_steps / 10);
+  std::printf("\n== pretrain %s (seed %d): %lld steps -> %s\n", method.c_str(), seed,
+              static_cast<long long>(c.pretrain_steps), run.c_str());
+  train::run_pretraining(p, started(run));
+}
+
+void finetune(const ExperimentConfig& c, const std::string& method, double fraction, int seed,
+              const std::vector<std::string>& test_ids, const Paths& paths) {
+  std::string cell = cell_name(method, fraction, seed);
+  std::string run = paths.finetune(cell);
+  if (finished(run)) return;
+  seg::FinetuneConfig f;
+  f.data = c.data;
+  f.exclude = test_ids;
+  f.init = method == "random" ? "random" : paths.pretrain(method, seed);
+  f.out = run;
+  f.preset = c.preset;
+  f.label_fraction = fraction;
+  f.val_fraction = 0.2;
+  f.steps = c.finetune_steps;
+  f.val_every = c.val_every > 0 ? c.val_every : std::max<int64_t>(1, c.finetune_steps / 4);
+  f.val_max_cases = c.val_max_cases;
+  f.optimizer = c.optimizer;
+  f.lr = c.finetune_lr;
+  f.warmup_steps = c.warmup_steps;
+  f.seed = static_cast<uint64_t>(seed);
+  f.threads = c.threads;
+  f.cache = c.cache;
+  f.precision = c.precision;
+  f.plan.spacing = c.spacing;
+  f.checkpoint_every = std::max<int64_t>(50, c.finetune_steps / 10);
+  std::printf("\n== finetune %s: %lld steps -> %s\n", cell.c_str(), static_cast<long long>(c.finetune_steps),
+              run.c_str());
+  seg::run_finetuning(f, started(run));
+}
+
+// Predicts every test case of a cell (keeping existing predictions) and returns its metric rows.
+std::vector<json> predict_and_evaluate(const ExperimentConfig& c, const std::string& cell,
+                                       const std::vector<Case>& tests,
+                                       const std::map<int, std::string>& labels, const Paths& paths) {
+  seg::Predictor predictor = seg::Predictor::load(paths.finetune(cell));
+  std::vector<int> classes;
+  for (const auto& [id, name] : labels)
+    if (id != 0) classes.push_back(id);
+  std::vector<json> rows;
+  for (const auto& t : tests) {
+    std::string out = (fs::path(paths.predictions(cell)) / (t.id + ".nii.gz")).string();
+    LabelMap prediction = fs::exists(out) ? read_label_map(out) : LabelMap();
+    if (!fs::exists(out)) {
+      prediction = predictor.predict(read_volume(t.image), c.tta);
+      write_label_map(prediction, out);
+    }
+    LabelMap reference = read_label_map(t.label);
+    auto metrics = eval::evaluate_case(prediction, reference, classes);
+    for (const auto& m : metrics)
+      rows.push_back({{"case", t.id},
+                      {"class", m.label},
+                      {"class_name", labels.at(m.label)},
+                      {"dice", m.dice},
+                      {"hd95_mm", m.hd95},
+                      {"nsd", m.nsd}});
+  }
+  return rows;
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return fmt::format("{:.6g}", v);
+}
+
+}  // namespace
+
+void run_experiment(const ExperimentConfig& c) {
+  c.validate();
+  train::configure_threads(c.threads);
+  Paths paths{fs::path(c.out)};
+  fs::create_directories(paths.root);
+  Dataset dataset = open_dataset(c.data);
+  if (!dataset.labeled()) throw Error(c.data, "the experiment needs a labelled data set");
+  std::vector<Case> tests = test_cases(dataset, c);
+  std::vector<std::string> test_ids;
+  json test_images = json::object(), test_labels = json::object();
+  for (const auto& t : tests) {
+    test_ids.push_back(t.id);
+    test_images[t.id] = t.image;
+    test_labels[t.id] = t.label;
+  }
+  std::map<int, std::string> labels = dataset.labels;
+  json label_json = json::object();
+  for (const auto& [id, name] : labels)
+    if (id != 0) label_json[std::to_string(id)] = name;
+  std::vector<int> seeds;
+  for (int s = 0; s < c.seeds; ++s) seeds.push_back(s);
+
+  // A rerun must describe the same experiment; only execution settings may change.
+  json settings = c.to_json();
+  std::string settings_path = (paths.root / "experiment.json").string();
+  if (fs::exists(settings_path)) {
+    json stored = read_json_file(settings_path).value("config", json::object());
+    for (const char* key : {"threads", "cache", "out"}) {
+      stored.erase(key);
+      settings.erase(key);
+    }
+    if (stored != settings)
+      throw Error(settings_path,
+                  "an experiment with other settings exists in this folder; use another --out");
+    settings = c.to_json();
+  }
+  json description = {{"config", settings},
+                      {"data", dataset.root},
+                      {"dataset_name", dataset.name},
+                      {"test_cases", test_ids},
+                      {"test_images", test_images},
+                      {"test_labels", test_labels},
+                      {"methods", c.methods},
+                      {"label_fractions", c.label_fractions},
+                      {"seeds", seeds},
+                      {"labels", label_json},
+                      {"preset", c.preset},
+                      {"pretrain_steps", c.pretrain_steps},
+                      {"finetune_steps", c.finetune_steps},
+                      {"pgl_version", version()}};
+  write_text_atomically(settings_path, description.dump(2) + "\n");
+  std::printf("experiment %s: %zu test cases, methods %s, fractions %s, %d seed(s)\n", c.out.c_str(),
+              tests.size(), fmt::format("{}", fmt::join(c.methods, ",")).c_str(),
+              fmt::format("{}", fmt::join(c.label_fractions, ",")).c_str(), c.seeds);
+
+  for (int seed : seeds)
+    for (const auto& m : c.methods)
+      if (m != "random") pretrain(c, m, seed, test_ids, paths);
+
+  std::ostringstream csv;
+  csv << "method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd\n";
+  for (double fraction : c.label_fractions)
+    for (int seed : seeds)
+      for (const auto& m : c.methods) {
+        finetune(c, m, fraction, seed, test_ids, paths);
+        std::string cell = cell_name(m, fraction, seed);
+        for (const auto& r : predict_and_evaluate(c, cell, tests, labels, paths))
+          csv << fmt::format("{},{},{},{},{},\"{}\",{},{},{}\n", m, report::fraction_tag(fraction), seed,
+                             r["case"].get<std::string>(), r["class"].get<int>(),
+                             r["class_name"].get<std::string>(), number(r["dice"].get<double>()),
+                             number(r["hd95_mm"].get<double>()), number(r["nsd"].get<double>()));
+      }
+  write_text_atomically((paths.root / "results.csv").string(), csv.str());
+  report::write_summary(c.out);
+  std::printf("\nresults: %s/results.csv, summary: %s/summary.md\n", c.out.c_str(), c.out.c_str());
+}
+
+}  // namespace pgl::experiment

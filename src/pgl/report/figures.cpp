@@ -1,0 +1,225 @@
+#include "pgl/report/figures.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+namespace pgl::report {
+namespace fs = std::filesystem;
+
+std::map<std::string, MethodStyle> method_styles(const std::vector<std::string>& methods) {
+  std::map<std::string, MethodStyle> styles;
+  size_t n = 0;
+  for (const std::string& m : methods) {
+    if (m == kBaselineMethod) {
+      styles[m] = {method_color(m, 0), Marker::Circle};
+      continue;
+    }
+    styles[m] = {method_color(m, n), palette_marker(n + 1)};
+    ++n;
+  }
+  return styles;
+}
+
+size_t smoothing_window(size_t n) { return n / 40; }
+
+namespace {
+
+std::vector<std::pair<double, std::string>> fraction_ticks(const std::vector<double>& fractions) {
+  std::vector<std::pair<double, std::string>> ticks;
+  for (double f : fractions) ticks.emplace_back(f, fmt::format("{:g}%", 100 * f));
+  return ticks;
+}
+
+// Spreads the methods a little along log-x so that their error bars do not cover each other.
+double jitter(double fraction, size_t index, size_t count) {
+  const double offset = (static_cast<double>(index) - (static_cast<double>(count) - 1) / 2) * 0.012;
+  return fraction * std::pow(10.0, offset);
+}
+
+}  // namespace
+
+Figure dice_vs_fraction_figure(const ExperimentStats& stats) {
+  const auto styles = method_styles(stats.methods);
+  Figure fig;
+  fig.width = 900;
+  fig.height = 400;
+  Chart dice;
+  dice.title = "Dice against label fraction";
+  dice.x.label = "labelled training cases (fraction, log scale)";
+  dice.x.log = true;
+  dice.x.ticks = fraction_ticks(stats.fractions);
+  if (!stats.fractions.empty()) {  // the same x range in both panels
+    dice.x.min = stats.fractions.front() / 1.45;
+    dice.x.max = stats.fractions.back() * 1.45;
+  }
+  dice.y.label = "Dice (%), mean ± std over seeds";
+  for (size_t m = 0; m < stats.methods.size(); ++m) {
+    Series s;
+    s.label = stats.methods[m];
+    s.color = styles.at(s.label).color;
+    s.marker = styles.at(s.label).marker;
+    s.dashed = s.label == kBaselineMethod;
+    for (double f : stats.fractions) {
+      const MethodFractionStats* c = stats.find(s.label, f);
+      if (!c) continue;
+      s.x.push_back(jitter(f, m, stats.methods.size()));
+      s.y.push_back(100 * c->dice.over_seeds.mean);
+      s.error.push_back(100 * c->dice.over_seeds.std);
+    }
+    if (!s.x.empty()) dice.series.push_back(std::move(s));
+  }
+  fig.charts.push_back(std::move(dice));
+  if (stats.gains.empty()) return fig;
+
+  Chart gain;
+  gain.title = fmt::format("Gain over {} (paired over test cases)", stats.baseline);
+  gain.x.label = "labelled training cases (fraction, log scale)";
+  gain.x.log = true;
+  gain.x.ticks = fraction_ticks(stats.fractions);
+  gain.x.min = stats.fractions.front() / 1.45;
+  gain.x.max = stats.fractions.back() * 1.45;
+  gain.y.label = "Δ Dice (points), 95% CI";
+  Series zero;
+  zero.x = {stats.fractions.front() / 2, stats.fractions.back() * 2};
+  zero.y = {0, 0};
+  zero.color = {0.35, 0.35, 0.35};
+  zero.line_width = 1;
+  zero.dashed = true;
+  gain.series.push_back(zero);
+  for (size_t m = 0; m < stats.methods.size(); ++m) {
+    Series s;
+    s.label = stats.methods[m];
+    if (s.label == stats.baseline) continue;
+    s.color = styles.at(s.label).color;
+    s.marker = styles.at(s.label).marker;
+    for (const Comparison& c : stats.gains) {
+      if (c.method != s.label) continue;
+      s.x.push_back(jitter(c.fraction, m, stats.methods.size()));
+      s.y.push_back(100 * c.test.mean_diff);
+      s.error.push_back(100 * (c.test.ci_high - c.test.mean_diff));
+    }
+    if (!s.x.empty()) gain.series.push_back(std::move(s));
+  }
+  fig.columns = 2;
+  fig.width = 1100;
+  fig.charts.push_back(std::move(gain));
+  return fig;
+}
+
+Figure pretrain_loss_figure(const ExperimentSpec& spec, const ExperimentStats& stats) {
+  const auto styles = method_styles(stats.methods);
+  Figure fig;
+  fig.title = "Pretraining loss";
+  for (const std::string& method : stats.methods) {
+    if (method == kBaselineMethod) continue;
+    std::vector<Curve> curves;
+    for (int seed : stats.seeds) {
+      Curve c = curve_from_jsonl(read_jsonl(pretrain_dir(spec.dir, method, seed) + "/metrics.jsonl"), "step",
+                                 "loss");
+      if (!c.empty()) curves.push_back(std::move(c));
+    }
+    if (curves.empty()) continue;
+    Chart chart;
+    chart.title = method;
+    chart.x.label = "step";
+    chart.y.label = "loss";
+    const Color color = styles.at(method).color;
+    for (const Curve& c : curves) {
+      Series s;
+      s.x = c.x;
+      s.y = c.y;
+      s.color = color.with_alpha(0.25);
+      s.line_width = 1;
+      chart.series.push_back(std::move(s));
+    }
+    const Curve mean = mean_curve(curves);
+    Series s;
+    const size_t window = smoothing_window(mean.y.size());
+    s.label = fmt::format("mean of {} seed{}{}", curves.size(), curves.size() == 1 ? "" : "s",
+                          window ? ", smoothed" : "");
+    s.x = mean.x;
+    s.y = smooth(mean.y, window);
+    s.color = color;
+    chart.series.push_back(std::move(s));
+    fig.charts.push_back(std::move(chart));
+  }
+  if (fig.charts.empty()) {
+    Chart empty;
+    empty.title = "no pretraining logs";
+    empty.empty_message = "no pretrain/<method>-s<seed>/metrics.jsonl";
+    fig.charts.push_back(std::move(empty));
+  }
+  fig.columns = std::min<int>(3, static_cast<int>(fig.charts.size()));
+  const int rows = (static_cast<int>(fig.charts.size()) + fig.columns - 1) / fig.columns;
+  fig.width = fig.columns == 1 ? 700 : fig.columns == 2 ? 920 : 1140;
+  fig.height = 32 + 300 * rows;
+  return fig;
+}
+
+Figure finetune_validation_figure(const ExperimentSpec& spec, const ExperimentStats& stats) {
+  const auto styles = method_styles(stats.methods);
+  Figure fig;
+  fig.title = "Fine-tuning validation Dice";
+  bool any = false;
+  for (double fraction : stats.fractions) {
+    Chart chart;
+    chart.title = fmt::format("{:g}% labels", 100 * fraction);
+    chart.x.label = "step";
+    chart.y.label = "validation mean Dice (%)";
+    for (const std::string& method : stats.methods) {
+      std::vector<Curve> curves;
+      for (int seed : stats.seeds) {
+        Curve c =
+            curve_from_jsonl(read_jsonl(finetune_dir(spec.dir, method, fraction, seed) + "/metrics.jsonl"),
+                             "step", "val_mean_dice");
+        if (!c.empty()) curves.push_back(std::move(c));
+      }
+      if (curves.empty()) continue;
+      const Curve mean = mean_curve(curves);
+      Series s;
+      s.label =
+          curves.size() == stats.seeds.size() ? method : fmt::format("{} ({} seeds)", method, curves.size());
+      s.x = mean.x;
+      for (double y : mean.y) s.y.push_back(100 * y);
+      s.color = styles.at(method).color;
+      s.dashed = method == kBaselineMethod;
+      s.line_width = 1.8;
+      if (s.x.size() <= 30) s.marker = styles.at(method).marker;
+      chart.series.push_back(std::move(s));
+    }
+    any = any || !chart.series.empty();
+    fig.charts.push_back(std::move(chart));
+  }
+  if (!any) {
+    fig.charts.clear();
+    Chart empty;
+    empty.title = "no validation logs";
+    empty.empty_message = "no finetune/<cell>/metrics.jsonl with val_mean_dice";
+    fig.charts.push_back(std::move(empty));
+  }
+  fig.columns = std::min<int>(3, static_cast<int>(fig.charts.size()));
+  const int rows = (static_cast<int>(fig.charts.size()) + fig.columns - 1) / fig.columns;
+  fig.width = fig.columns == 1 ? 700 : fig.columns == 2 ? 920 : 1140;
+  fig.height = 32 + 300 * rows;
+  return fig;
+}
+
+std::vector<NamedFigure> experiment_figures(const ExperimentSpec& spec, const ExperimentStats& stats) {
+  return {
+      {"dice_vs_fraction",
+       "Dice against the fraction of labelled training cases (mean ± std over seeds) and the gain over "
+       "random initialisation with its 95% confidence interval over test cases.",
+       dice_vs_fraction_figure(stats)},
+      {"pretrain_loss",
+       "Pretraining loss per method: each seed faint, their mean smoothed (centred moving average over "
+       "1/20 of the steps).",
+       pretrain_loss_figure(spec, stats)},
+      {"finetune_validation", "Validation mean Dice during fine-tuning, mean over seeds, per label fraction.",
+       finetune_validation_figure(spec, stats)},
+  };
+}
+
+}  // namespace pgl::report

@@ -1,0 +1,175 @@
+#include "pgl/report/summary.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "pgl/core/atomic_file.h"
+#include "pgl/core/version.h"
+#include "pgl/report/figures.h"
+#include "pgl/report/tables.h"
+
+namespace pgl::report {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+ExperimentData load_experiment(const std::string& exp) {
+  ExperimentData d;
+  d.spec = read_experiment(exp);
+  d.rows = read_results_csv((fs::path(exp) / "results.csv").string());
+  d.stats = compute_statistics(d.spec, d.rows);
+  return d;
+}
+
+namespace {
+
+json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json numbers(const std::vector<double>& values) {
+  json a = json::array();
+  for (double v : values) a.push_back(number(v));
+  return a;
+}
+
+json metric_json(const MetricStats& m) {
+  return {{"mean", number(m.over_seeds.mean)},
+          {"std", number(m.over_seeds.std)},
+          {"n_seeds", m.over_seeds.n},
+          {"seeds", m.seeds},
+          {"seed_means", numbers(m.cell_means)}};
+}
+
+json comparison_json(const Comparison& c) {
+  const PairedTest& p = c.test;
+  return {{"method", c.method},
+          {"versus", c.baseline},
+          {"fraction", c.fraction},
+          {"n_cases", p.n},
+          {"mean_diff", number(p.mean_diff)},
+          {"sd_diff", number(p.sd_diff)},
+          {"ci95", {number(p.ci_low), number(p.ci_high)}},
+          {"t", number(p.t)},
+          {"df", number(p.df)},
+          {"p_t", number(p.p_t)},
+          {"wilcoxon_v", number(p.wilcoxon_v)},
+          {"p_wilcoxon", number(p.p_wilcoxon)}};
+}
+
+const char* kDefinitions[][2] = {
+    {"case_score",
+     "mean Dice over the foreground classes of one test case in one cell; NaN classes (both "
+     "masks empty) are skipped"},
+    {"cell_score", "mean of the case scores over the test cases; a cell is one (method, fraction, seed)"},
+    {"mean_std",
+     "mean and sample standard deviation (ddof 1) over seeds of the cell scores; std is null "
+     "with one seed"},
+    {"per_class",
+     "per class: mean over test cases of the class's Dice (NaN skipped), then mean and std over "
+     "seeds"},
+    {"gain",
+     "per test case: case score of the method minus that of the comparator in each seed both have, "
+     "averaged over those seeds; mean difference over test cases, two-sided paired t-test, 95% CI = mean +- "
+     "t(0.975, n-1) sd/sqrt(n), "
+     "Wilcoxon signed-rank test (normal approximation with tie and continuity corrections)"},
+    {"hd95",
+     "aggregated like Dice, leaving out infinite values (exactly one mask empty), counted in n_inf_hd95"},
+    {"units", "Dice and NSD in [0, 1] here; summary.md and the report show them x 100 (points)"},
+};
+
+}  // namespace
+
+json summary_json(const ExperimentData& data) {
+  const ExperimentStats& st = data.stats;
+  json j;
+  j["pgl_version"] = version();
+  j["experiment"] = data.spec.dir;
+  j["baseline"] = st.baseline;
+  j["methods"] = st.methods;
+  j["fractions"] = st.fractions;
+  j["seeds"] = st.seeds;
+  json classes = json::object();
+  for (int label : st.classes) classes[std::to_string(label)] = st.class_name(label);
+  j["classes"] = classes;
+  j["n_rows"] = st.n_rows;
+  json cells = json::array();
+  for (const MethodFractionStats& s : st.cells) {
+    json per_class = json::object();
+    for (const auto& [label, m] : s.class_dice) per_class[st.class_name(label)] = metric_json(m);
+    json case_dice = json::object();
+    for (const auto& [id, v] : s.case_dice) case_dice[id] = number(v);
+    cells.push_back({{"method", s.method},
+                     {"fraction", s.fraction},
+                     {"n_cases", s.n_cases},
+                     {"dice", metric_json(s.dice)},
+                     {"nsd", metric_json(s.nsd)},
+                     {"hd95_mm", metric_json(s.hd95)},
+                     {"per_class_dice", per_class},
+                     {"case_dice", case_dice},
+                     {"n_nan_dice", s.n_nan_dice},
+                     {"n_inf_hd95", s.n_inf_hd95}});
+  }
+  j["results"] = cells;
+  json gains = json::array(), versus = json::array();
+  for (const Comparison& c : st.gains) gains.push_back(comparison_json(c));
+  for (const Comparison& c : st.versus) versus.push_back(comparison_json(c));
+  j["gain_over_baseline"] = gains;
+  j["versus_" + std::string(kFocusMethod)] = versus;
+  j["missing_cells"] = st.missing_cells;
+  json definitions = json::object();
+  for (const auto& d : kDefinitions) definitions[d[0]] = d[1];
+  j["definitions"] = definitions;
+  return j;
+}
+
+std::string summary_markdown(const ExperimentData& data) {
+  const ExperimentStats& st = data.stats;
+  std::string md =
+      fmt::format("# PGL experiment summary: {}\n\n", fs::path(data.spec.dir).filename().string());
+  std::string fractions, seeds;
+  for (double f : st.fractions) fractions += (fractions.empty() ? "" : ", ") + fmt::format("{:g}", f);
+  for (int s : st.seeds) seeds += (seeds.empty() ? "" : ", ") + std::to_string(s);
+  md += fmt::format(
+      "- data: {}\n- preset: {}\n- methods: {}\n- label fractions: {}\n- seeds: {}\n- test cases: {}\n",
+      data.spec.data.empty() ? "–" : data.spec.data, data.spec.preset.empty() ? "–" : data.spec.preset,
+      fmt::format("{}", fmt::join(st.methods, ", ")), fractions, seeds, data.spec.test_cases.size());
+  md += fmt::format("- rows in results.csv: {}\n\n", st.n_rows);
+  if (!st.missing_cells.empty())
+    md +=
+        fmt::format("**Missing cells** (no rows in results.csv): {}\n\n", fmt::join(st.missing_cells, ", "));
+  md += render_markdown(dice_table(st));
+  if (!st.gains.empty())
+    md += render_markdown(comparison_table(st.gains, fmt::format("Gain over {} (Dice points)", st.baseline)));
+  if (!st.versus.empty())
+    md += render_markdown(
+        comparison_table(st.versus, fmt::format("{} versus the other pretrainings", kFocusMethod)));
+  md += render_markdown(class_table(st));
+  md += render_markdown(surface_table(st));
+  md += "### Plots\n\n";
+  for (const char* name : {"dice_vs_fraction", "pretrain_loss", "finetune_validation"})
+    md += fmt::format("- [{0}](plots/{0}.svg) ([PNG](plots/{0}.png))\n", name);
+  md += "\n### Definitions\n\n";
+  for (const auto& d : kDefinitions) md += fmt::format("- {}: {}\n", d[0], d[1]);
+  return md;
+}
+
+SummaryFiles write_summary(const ExperimentData& data) {
+  SummaryFiles files;
+  const fs::path exp(data.spec.dir);
+  files.json = (exp / "summary.json").string();
+  files.markdown = (exp / "summary.md").string();
+  for (const NamedFigure& f : experiment_figures(data.spec, data.stats)) {
+    const std::string stem = (exp / "plots" / f.name).string();
+    save_figure(f.figure, stem);
+    files.plots.push_back(stem + ".png");
+    files.plots.push_back(stem + ".svg");
+  }
+  write_text_atomically(files.json, summary_json(data).dump(2) + "\n");
+  write_text_atomically(files.markdown, summary_markdown(data));
+  return files;
+}
+
+SummaryFiles write_summary(const std::string& exp) { return write_summary(load_experiment(exp)); }
+
+}  // namespace pgl::report

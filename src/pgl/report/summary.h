@@ -1,0 +1,35 @@
+#pragma once
+// summary.json, summary.md and the plots of an experiment folder. write_summary is what the experiment
+// runner calls when every cell is done (and what `pgl report` calls first).
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "pgl/report/aggregate.h"
+
+namespace pgl::report {
+
+// Everything read from an experiment folder and computed from it.
+struct ExperimentData {
+  ExperimentSpec spec;
+  std::vector<ResultRow> rows;
+  ExperimentStats stats;
+};
+// Reads EXP/experiment.json and EXP/results.csv and computes the statistics. Throws pgl::Error naming the
+// file.
+ExperimentData load_experiment(const std::string& exp);
+
+// The numbers of the summary (raw Dice in [0, 1]; NaN as null) with the definitions used.
+nlohmann::json summary_json(const ExperimentData& data);
+// The same as Markdown tables (Dice in points).
+std::string summary_markdown(const ExperimentData& data);
+
+struct SummaryFiles {
+  std::string json, markdown;
+  std::vector<std::string> plots;  // every PNG and SVG written
+};
+// Writes EXP/summary.json, EXP/summary.md and EXP/plots/<figure>.{png,svg}, each atomically.
+SummaryFiles write_summary(const ExperimentData& data);
+SummaryFiles write_summary(const std::string& exp);
+
+}  // namespace pgl::report
