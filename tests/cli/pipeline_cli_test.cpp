@@ -1,0 +1,142 @@
+// The whole pipeline through the `pgl` program on phantom data: phantom -> pretrain (the loss falls) ->
+// export -> finetune from the pretrained run (every backbone tensor transferred) -> predict (exact input
+// geometry, also for real and reoriented headers) -> evaluate.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "pgl/io/spatial.h"
+#include "pgl/io/volume_io.h"
+#include "support/test_support.h"
+
+namespace pgl {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return json::parse(in);
+}
+
+std::vector<json> read_jsonl(const std::string& path) {
+  std::vector<json> lines;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(json::parse(line));
+  return lines;
+}
+
+void expect_same_header(const Geometry& a, const Geometry& b) {
+  EXPECT_EQ(a.size, b.size);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_NEAR(a.spacing[k], b.spacing[k], 1e-5);
+    EXPECT_NEAR(a.origin[k], b.origin[k], 1e-3);
+  }
+  for (int k = 0; k < 9; ++k) EXPECT_NEAR(a.direction[k], b.direction[k], 1e-5);
+}
+
+class Pipeline : public ::testing::Test {
+ protected:
+  // One phantom data set, pretraining run and fine-tuning run for all tests (they take a minute).
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    const std::string d = dir_->path();
+    common_ = " --cache " + d + "/cache --spacing 4,4,4 --threads 2 ";
+    auto r = test::run_pgl("phantom --task spleen --cases 6 --seed 5 --out " + d + "/spleen");
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = test::run_pgl("pretrain --data " + d + "/spleen --preset tiny --steps 40 --log-every 5 --lr 0.02" +
+                      common_ + "--out " + d + "/pre");
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = test::run_pgl("finetune --data " + d + "/spleen --init " + d +
+                      "/pre --preset tiny --steps 20 --val-every 20" + common_ + "--out " + d + "/ft");
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string path(const std::string& name) { return dir_->path() + "/" + name; }
+  static test::TempDir* dir_;
+  static std::string common_;
+};
+test::TempDir* Pipeline::dir_ = nullptr;
+std::string Pipeline::common_;
+
+TEST_F(Pipeline, PretrainingLossFallsOnPhantoms) {
+  auto lines = read_jsonl(path("pre/metrics.jsonl"));
+  ASSERT_EQ(lines.size(), 8u);
+  double first = (lines[0]["loss"].get<double>() + lines[1]["loss"].get<double>()) / 2;
+  double last = (lines[6]["loss"].get<double>() + lines[7]["loss"].get<double>()) / 2;
+  EXPECT_LT(last, first * 0.8) << "first " << first << " last " << last;
+  for (const auto& l : lines)
+    for (const char* key : {"step", "loss", "lr", "tau", "step_ms", "samples_per_s", "data_wait"})
+      EXPECT_TRUE(l.contains(key)) << key;
+}
+
+TEST_F(Pipeline, FinetuneTransfersEveryBackboneTensor) {
+  auto transfer = read_json(path("ft/transfer.json"));
+  EXPECT_TRUE(transfer["missing"].empty());
+  EXPECT_TRUE(transfer["unexpected"].empty());
+  EXPECT_TRUE(transfer["mismatched"].empty());
+  EXPECT_GT(transfer["loaded"].size(), 30u);
+  for (const auto& name : transfer["reinitialised"])
+    EXPECT_EQ(name.get<std::string>().rfind("head.", 0), 0u) << name;
+  auto cases = read_json(path("ft/cases.json"));
+  EXPECT_EQ(cases["train"].size() + cases["validation"].size(), 6u);
+  EXPECT_TRUE(fs::exists(path("ft/checkpoints/best.pt")));
+  EXPECT_TRUE(fs::exists(path("ft/checkpoints/final.pt")));
+}
+
+TEST_F(Pipeline, WrongPresetIsRefusedWithAClearMessage) {
+  auto r = test::run_pgl("finetune --data " + path("spleen") + " --init " + path("pre") +
+                         " --preset small --steps 1" + common_ + "--out " + path("ft-wrong"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("weights do not fit the network"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--preset"), std::string::npos) << r.output;
+}
+
+TEST_F(Pipeline, ExportedWeightsInitialiseFinetuning) {
+  auto r = test::run_pgl("export " + path("pre") + " --out " + path("weights.pt"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto description = read_json(path("weights.json"));
+  EXPECT_EQ(description["architecture"]["base"], 4);
+  EXPECT_EQ(description["parameters"], 32732);
+  r = test::run_pgl("finetune --data " + path("spleen") + " --init " + path("weights.pt") +
+                    " --preset tiny --steps 2 --val-fraction 0" + common_ + "--out " + path("ft-weights"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(read_json(path("ft-weights/transfer.json"))["missing"].empty());
+}
+
+TEST_F(Pipeline, PredictKeepsTheInputGeometryAndEvaluateScoresIt) {
+  std::string image = path("spleen/imagesTr/case_000.nii.gz");
+  auto r = test::run_pgl("predict --model " + path("ft") + " --input " + image + " --out " + path("pred"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  LabelMap prediction = read_label_map(path("pred/case_000.nii.gz"));
+  expect_same_header(prediction.geometry, read_image_info(image).geometry);
+  fs::create_directories(path("ref"));
+  fs::copy_file(path("spleen/labelsTr/case_000.nii.gz"), path("ref/case_000.nii.gz"));
+  r = test::run_pgl("evaluate --pred " + path("pred") + " --ref " + path("ref") + " --out " + path("m.csv"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(fs::exists(path("m_summary.json")));
+}
+
+TEST_F(Pipeline, PredictKeepsRealAndReorientedHeaders) {
+  PGL_REQUIRE_SHARED("samples/msd_spleen_8.nii.gz");
+  std::string real = test::shared_path("samples/msd_spleen_8.nii.gz");
+  // A reoriented copy: axes permuted and flipped, same patient-space content.
+  Volume v = read_volume(real);
+  Reorientation r{{2, 0, 1}, {true, false, true}};
+  Volume odd = reorient(v, r);
+  write_volume(odd, path("odd.nii.gz"));
+  for (const std::string& input : {real, path("odd.nii.gz")}) {
+    auto out =
+        test::run_pgl("predict --model " + path("ft") + " --input " + input + " --out " + path("pred-real"));
+    ASSERT_EQ(out.status, 0) << out.output;
+    std::string id = fs::path(input).filename().string();
+    id = id.substr(0, id.size() - 7);
+    LabelMap prediction = read_label_map(path("pred-real/" + id + ".nii.gz"));
+    expect_same_header(prediction.geometry, read_image_info(input).geometry);
+  }
+}
+
+}  // namespace
+}  // namespace pgl
