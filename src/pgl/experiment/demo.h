@@ -16,9 +16,9 @@ struct DemoOptions {
   std::vector<std::string> methods{"random", "byol", "pgl"};
   std::vector<double> label_fractions{0.5};
   int seeds = 1;
-  int64_t pretrain_steps = 300;
-  int64_t finetune_steps = 400;
-  std::vector<double> spacing{3, 3, 3};  // coarse grid: a CPU-sized problem
+  int64_t pretrain_steps = 400;   // measured: the whole demo takes about 12 min on 2 cores (docs/RESULTS.md)
+  int64_t finetune_steps = 800;
+  std::vector<double> spacing{4, 4, 4};  // coarse grid: a CPU-sized problem
   int threads = 2;
 };
 
