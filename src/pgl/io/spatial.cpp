@@ -34,19 +34,25 @@ Reorientation canonical_reorientation(const Geometry& g) {
   return r;
 }
 
-template <class T>
-Image<T> reorient(const Image<T>& in, const Reorientation& r) {
-  const Geometry& g = in.geometry;
+Geometry reoriented_geometry(const Geometry& g, const Reorientation& r) {
   Geometry og = g;
   Vec3 first_voxel{0, 0, 0};  // input index of output voxel (0,0,0)
   for (int a = 0; a < 3; ++a) {
     int p = r.permutation[a];
     og.size[a] = g.size[p];
     og.spacing[a] = g.spacing[p];
-    for (int row = 0; row < 3; ++row) og.direction[row * 3 + a] = g.direction[row * 3 + p] * (r.flip[a] ? -1 : 1);
+    for (int row = 0; row < 3; ++row)
+      og.direction[row * 3 + a] = g.direction[row * 3 + p] * (r.flip[a] ? -1 : 1);
     first_voxel[p] = r.flip[a] ? static_cast<double>(g.size[p] - 1) : 0.0;
   }
   og.origin = g.index_to_point(first_voxel);
+  return og;
+}
+
+template <class T>
+Image<T> reorient(const Image<T>& in, const Reorientation& r) {
+  const Geometry& g = in.geometry;
+  const Geometry og = reoriented_geometry(g, r);
   Image<T> out(og);
   // Input strides of each output axis, with flips as negative strides.
   std::array<int64_t, 3> in_stride{1, g.size[0], g.size[0] * g.size[1]}, step{}, start{};
@@ -61,7 +67,8 @@ Image<T> reorient(const Image<T>& in, const Reorientation& r) {
   for (int64_t k = 0; k < og.size[2]; ++k)
     for (int64_t j = 0; j < og.size[1]; ++j) {
       int64_t src = base + k * step[2] + j * step[1];
-      for (int64_t i = 0; i < og.size[0]; ++i, src += step[0]) out.data[n++] = in.data[static_cast<size_t>(src)];
+      for (int64_t i = 0; i < og.size[0]; ++i, src += step[0])
+        out.data[n++] = in.data[static_cast<size_t>(src)];
     }
   return out;
 }

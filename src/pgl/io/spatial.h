@@ -7,11 +7,13 @@ namespace pgl {
 // The axis permutation and flips that bring an image to pgl's canonical orientation (LPS: index axes along
 // +x Left, +y Posterior, +z Superior, i.e. an identity-like direction). Exact (no interpolation).
 struct Reorientation {
-  std::array<int, 3> permutation{0, 1, 2};  // output axis a = input axis permutation[a]
+  std::array<int, 3> permutation{0, 1, 2};        // output axis a = input axis permutation[a]
   std::array<bool, 3> flip{false, false, false};  // flip output axis a
 };
 Reorientation canonical_reorientation(const Geometry& g);
 
+// The grid reorient() produces, without touching voxels.
+Geometry reoriented_geometry(const Geometry& g, const Reorientation& r);
 template <class T>
 Image<T> reorient(const Image<T>& image, const Reorientation& r);
 template <class T>

@@ -1,10 +1,9 @@
 #pragma once
 // Which cases a fine-tuning run trains on, labels and validates with: always seeded, always written to the
 // run folder (cases.json), so that which cases were used is known.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pgl/data/dataset.h"
 #include "pgl/seg/finetune_config.h"

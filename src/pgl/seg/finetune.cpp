@@ -1,9 +1,9 @@
 #include "pgl/seg/finetune.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "pgl/core/error.h"
 #include "pgl/core/json_file.h"
@@ -67,15 +67,17 @@ void set_encoder_frozen(SegNet& net, bool frozen) {
 FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   auto started = std::chrono::steady_clock::now();
   train::RunFolder run(requested.out, resume);
-  FinetuneConfig config = resume ? train::config_for_resume<FinetuneConfig>(requested, run) : requested.resolved();
+  FinetuneConfig config =
+      resume ? train::config_for_resume<FinetuneConfig>(requested, run) : requested.resolved();
   train::configure_threads(config.threads);
   torch::manual_seed(config.seed);
 
   Dataset dataset = open_dataset(config.data);
   CaseSplit split = split_cases(dataset, config);
   InitWeights init = load_init_weights(config.init);
-  PreprocessingPlan plan = resume ? PreprocessingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
-                                  : finetune_plan(dataset, config, init, run);
+  PreprocessingPlan plan =
+      resume ? PreprocessingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
+             : finetune_plan(dataset, config, init, run);
   const int64_t classes = class_count(dataset);
   json config_json = config.to_json();
   config_json["trajectory_hash"] = config.trajectory_hash();
@@ -83,20 +85,24 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   run.write_json("config.json", config_json);
   run.write_json("plan.json", plan.to_json());
   run.write_json("cases.json", split.to_json());
-  run.log(fmt::format("pgl {} finetune: init {}, preset {} (base {}, levels {}, patch {}^3, batch {}), {} classes, "
-                      "{} steps, {} {:.2g}",
-                      version(), config.init, config.preset, config.base, config.levels, config.patch, config.batch,
-                      classes, config.steps, config.optimizer, config.lr));
-  run.log(fmt::format("cases: {} labelled of {} training, {} validation; plan {} spacing {:.3g}x{:.3g}x{:.3g} mm",
-                      split.labeled.size(), split.train.size(), split.validation.size(), plan.modality,
-                      plan.spacing[0], plan.spacing[1], plan.spacing[2]));
+  run.log(fmt::format(
+      "pgl {} finetune: init {}, preset {} (base {}, levels {}, patch {}^3, batch {}), {} classes, "
+      "{} steps, {} {:.2g}",
+      version(), config.init, config.preset, config.base, config.levels, config.patch, config.batch, classes,
+      config.steps, config.optimizer, config.lr));
+  run.log(
+      fmt::format("cases: {} labelled of {} training, {} validation; plan {} spacing {:.3g}x{:.3g}x{:.3g} mm",
+                  split.labeled.size(), split.train.size(), split.validation.size(), plan.modality,
+                  plan.spacing[0], plan.spacing[1], plan.spacing[2]));
 
   std::string cache_root = config.cache.empty() ? default_cache_root() : config.cache;
-  auto train_pool = train::open_volume_pool(build_cache(split.labeled, plan, cache_root, true, config.threads), true);
+  auto train_pool =
+      train::open_volume_pool(build_cache(split.labeled, plan, cache_root, true, config.threads), true);
   std::vector<Case> val_cases = split.validation;
   if (config.val_max_cases > 0 && static_cast<int64_t>(val_cases.size()) > config.val_max_cases)
     val_cases.resize(static_cast<size_t>(config.val_max_cases));
-  auto val_pool = train::open_volume_pool(build_cache(val_cases, plan, cache_root, true, config.threads), true);
+  auto val_pool =
+      train::open_volume_pool(build_cache(val_cases, plan, cache_root, true, config.threads), true);
 
   SegNet net(nn::ResUNet3DOptions(1).base(config.base).levels(config.levels), classes);
   TransferReport report = transfer_backbone(net, init, config.allow_partial);
@@ -108,9 +114,11 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     optimizer = std::make_unique<torch::optim::Adam>(
         net->parameters(), torch::optim::AdamOptions(config.lr).weight_decay(config.weight_decay));
   else
-    optimizer = std::make_unique<torch::optim::SGD>(
-        net->parameters(),
-        torch::optim::SGDOptions(config.lr).momentum(config.momentum).nesterov(true).weight_decay(config.weight_decay));
+    optimizer =
+        std::make_unique<torch::optim::SGD>(net->parameters(), torch::optim::SGDOptions(config.lr)
+                                                                   .momentum(config.momentum)
+                                                                   .nesterov(true)
+                                                                   .weight_decay(config.weight_decay));
   train::PolySchedule schedule(config.lr, config.steps, config.poly_exponent, config.warmup_steps);
   train::GradientSync sync;
 
@@ -158,11 +166,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   SegBatchSource source(train_pool, batch_options);
   train::Prefetcher<SegBatch> prefetcher(
       [&source](int64_t step) {
-        thread_local bool configured = false;
-        if (!configured) {
-          train::configure_worker_thread();
-          configured = true;
-        }
+        train::configure_worker_thread();
         return source.make(step);
       },
       start, config.steps, config.data_workers, config.prefetch);
@@ -202,13 +206,14 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     bool last = done == config.steps;
     if (done % config.log_every == 0 || last) {
       double n = static_cast<double>(window_steps);
-      run.log_metrics({{"step", done},
-                       {"loss", window_loss / n},
-                       {"lr", lr},
-                       {"step_ms", 1000 * window_time / n},
-                       {"samples_per_s", static_cast<double>(config.batch) * n / window_time},
-                       {"data_wait", window_wait / window_time},
-                       {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
+      run.log_metrics(
+          {{"step", done},
+           {"loss", window_loss / n},
+           {"lr", lr},
+           {"step_ms", 1000 * window_time / n},
+           {"samples_per_s", static_cast<double>(config.batch) * n / window_time},
+           {"data_wait", window_wait / window_time},
+           {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
       window_loss = window_wait = window_time = 0;
       window_steps = 0;
     }
@@ -217,18 +222,22 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       ValidationResult v = validate(net, val_pool, classes, window, config.precision);
       json dice = json::object();
       for (const auto& [cls, d] : v.dice) {
-        auto name = label_names.count(std::to_string(cls)) ? label_names[std::to_string(cls)] : std::to_string(cls);
+        auto name =
+            label_names.count(std::to_string(cls)) ? label_names[std::to_string(cls)] : std::to_string(cls);
         dice[name] = std::isnan(d) ? json(nullptr) : json(d);
       }
-      run.log_metrics({{"step", done}, {"val_mean_dice", v.mean_dice}, {"val_dice", dice},
-                       {"val_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_val).count()}});
+      run.log_metrics(
+          {{"step", done},
+           {"val_mean_dice", v.mean_dice},
+           {"val_dice", dice},
+           {"val_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_val).count()}});
       result.last_dice = v.dice;
       if (v.mean_dice > result.best_mean_dice) {
         result.best_mean_dice = v.mean_dice;
         save("best", done);
       }
       run.log(fmt::format("step {}: validation mean Dice {:.4f} (best {:.4f})", done, v.mean_dice,
-                            result.best_mean_dice));
+                          result.best_mean_dice));
     }
     bool stop = config.stop_at > 0 && done >= config.stop_at && !last;
     if (done % config.checkpoint_every == 0 || last || stop) save("latest", done);
@@ -243,8 +252,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   save("final", config.steps);
   if (val_pool.empty()) save("best", config.steps);  // without validation, best is the final model
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  run.log(fmt::format("done: {} steps in {:.1f} s; best validation mean Dice {:.4f}", result.steps_done, result.seconds,
-                      result.best_mean_dice));
+  run.log(fmt::format("done: {} steps in {:.1f} s; best validation mean Dice {:.4f}", result.steps_done,
+                      result.seconds, result.best_mean_dice));
   return result;
 }
 

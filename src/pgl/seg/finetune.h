@@ -9,7 +9,7 @@ namespace pgl::seg {
 
 struct FinetuneResult {
   int64_t steps_done = 0;
-  double best_mean_dice = -1;  // over validations (-1 when none ran)
+  double best_mean_dice = -1;       // over validations (-1 when none ran)
   std::map<int, double> last_dice;  // class -> Dice of the last validation
   double seconds = 0;
 };

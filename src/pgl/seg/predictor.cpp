@@ -1,13 +1,13 @@
 #include "pgl/seg/predictor.h"
 
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "pgl/core/error.h"
 #include "pgl/io/spatial.h"
+#include "pgl/seg/validation.h"
 #include "pgl/train/checkpoint.h"
-#include "pgl/train/runtime.h"
 
 namespace pgl::seg {
 namespace fs = std::filesystem;
@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 Predictor Predictor::load(const std::string& model, const std::string& which) {
   std::string path = model;
   if (fs::is_directory(model)) {
-    std::vector<std::string> order = which.empty() ? std::vector<std::string>{"best", "final", "latest"}
-                                                   : std::vector<std::string>{which};
+    std::vector<std::string> order =
+        which.empty() ? std::vector<std::string>{"best", "final", "latest"} : std::vector<std::string>{which};
     path.clear();
     for (const auto& name : order) {
       auto candidate = (fs::path(model) / "checkpoints" / (name + ".pt")).string();
@@ -29,23 +29,27 @@ Predictor Predictor::load(const std::string& model, const std::string& which) {
   }
   train::Checkpoint ck = train::load_checkpoint(path);
   if (ck.meta.value("kind", "") != "finetune")
-    throw Error(path, "not a fine-tuned segmentation model (pretraining runs are used with `pgl finetune --init`)");
+    throw Error(path,
+                "not a fine-tuned segmentation model (pretraining runs are used with `pgl finetune --init`)");
   Predictor p;
   p.checkpoint_ = path;
   p.plan_ = PreprocessingPlan::from_json(ck.meta.at("plan"), path);
   const auto& b = ck.meta.at("backbone");
-  p.net_ = SegNet(nn::ResUNet3DOptions(b.at("in_channels").get<int64_t>()).base(b.at("base")).levels(b.at("levels")),
-                  ck.meta.at("classes").get<int64_t>());
+  p.net_ = SegNet(
+      nn::ResUNet3DOptions(b.at("in_channels").get<int64_t>()).base(b.at("base")).levels(b.at("levels")),
+      ck.meta.at("classes").get<int64_t>());
   torch::NoGradGuard no_grad;
   for (auto& item : p.net_->named_parameters()) {
     const torch::Tensor* t = ck.state.find(item.key());
-    if (!t || t->sizes() != item.value().sizes()) throw Error(path, "checkpoint does not match its network: " + item.key());
+    if (!t || t->sizes() != item.value().sizes())
+      throw Error(path, "checkpoint does not match its network: " + item.key());
     item.value().copy_(*t);
   }
   p.net_->eval();
   int64_t patch = ck.meta.at("patch").get<int64_t>();
   p.window_.patch = {patch, patch, patch};
-  for (const auto& [id, name] : ck.meta.at("labels").items()) p.label_names_[std::stoi(id)] = name.get<std::string>();
+  for (const auto& [id, name] : ck.meta.at("labels").items())
+    p.label_names_[std::stoi(id)] = name.get<std::string>();
   p.precision_ = ck.meta.at("config").value("precision", "fp32");
   return p;
 }
@@ -53,24 +57,17 @@ Predictor Predictor::load(const std::string& model, const std::string& which) {
 LabelMap Predictor::predict(const Volume& input, bool mirror, std::vector<Volume>* probabilities) {
   torch::NoGradGuard no_grad;
   Reorientation orientation = canonical_reorientation(input.geometry);
-  Volume canonical = reorient(input, orientation);
   Volume pre = preprocess_image(input, plan_);  // reorients the same way, then resamples and normalises
   const Geometry& g = pre.geometry;
   auto volume = torch::from_blob(pre.data.data(), {1, g.size[2], g.size[1], g.size[0]}, torch::kFloat);
   float pad = *std::min_element(pre.data.begin(), pre.data.end());
   SlidingWindowOptions options = window_;
   options.mirror = mirror;
-  auto probs = sliding_window_probabilities(
-      volume,
-      [&](const torch::Tensor& x) {
-        train::PrecisionScope scope(precision_);
-        return net_->forward(x);
-      },
-      net_->classes(), options, pad);
+  auto probs = predict_probabilities(net_, volume, options, pad, precision_);
 
   // Back to the input grid: each class's probability resampled (linear) onto the canonical input grid,
   // then argmax, then the reorientation undone. Voxels the preprocessed grid does not reach get background.
-  const Geometry& target = canonical.geometry;
+  const Geometry target = reoriented_geometry(input.geometry, orientation);
   const int64_t classes = net_->classes();
   std::vector<Volume> resampled;
   for (int64_t k = 0; k < classes; ++k) {
@@ -83,7 +80,8 @@ LabelMap Predictor::predict(const Volume& input, bool mirror, std::vector<Volume
   for (size_t n = 0; n < labels.data.size(); ++n) {
     int best = 0;
     for (int64_t k = 1; k < classes; ++k)
-      if (resampled[static_cast<size_t>(k)].data[n] > resampled[static_cast<size_t>(best)].data[n]) best = static_cast<int>(k);
+      if (resampled[static_cast<size_t>(k)].data[n] > resampled[static_cast<size_t>(best)].data[n])
+        best = static_cast<int>(k);
     labels.data[n] = static_cast<uint16_t>(best);
   }
   if (probabilities) {

@@ -1,6 +1,7 @@
 #pragma once
 // Inference with a fine-tuned model (DESIGN.md §2): the stored preprocessing plan, sliding-window inference,
-// optional mirror TTA, probabilities resampled back to the input grid, labels with the input's exact geometry.
+// optional mirror TTA, probabilities resampled back to the input grid, labels with the input's exact
+// geometry.
 #include <map>
 #include <string>
 #include <vector>

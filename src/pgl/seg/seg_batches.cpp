@@ -15,9 +15,10 @@ torch::Tensor crop_labels_nearest(const torch::Tensor& labels, const augment::Bo
   torch::Tensor inside = torch::ones(patch, torch::kBool);
   for (int64_t a = 0; a < 3; ++a) {
     int64_t size = labels.size(a);
-    auto position = box.start[static_cast<size_t>(a)] +
-                    (torch::arange(patch[static_cast<size_t>(a)], torch::kDouble) + 0.5) *
-                        (box.size[static_cast<size_t>(a)] / static_cast<double>(patch[static_cast<size_t>(a)]));
+    auto position =
+        box.start[static_cast<size_t>(a)] +
+        (torch::arange(patch[static_cast<size_t>(a)], torch::kDouble) + 0.5) *
+            (box.size[static_cast<size_t>(a)] / static_cast<double>(patch[static_cast<size_t>(a)]));
     auto index = torch::floor(position).to(torch::kLong);
     auto valid = (index >= 0) & (index < size);
     result = result.index_select(a, index.clamp(0, size - 1));
@@ -41,7 +42,8 @@ SegBatch SegBatchSource::make(int64_t step) const {
   for (int64_t e = 0; e < o.batch; ++e) {
     std::mt19937_64 rng(train::mix_seed({o.seed, static_cast<uint64_t>(o.rank), static_cast<uint64_t>(step),
                                          static_cast<uint64_t>(e), 0x5e6ull}));
-    const auto& v = pool_[static_cast<size_t>(augment::uniform_int(rng, 0, static_cast<int64_t>(pool_.size()) - 1))];
+    const auto& v =
+        pool_[static_cast<size_t>(augment::uniform_int(rng, 0, static_cast<int64_t>(pool_.size()) - 1))];
     torch::Tensor volume = v.image_tensor();
     const Size3& xyz = v.entry.geometry.size;
     const std::array<int64_t, 3> dims{xyz[2], xyz[1], xyz[0]};  // (D, H, W)
@@ -57,12 +59,14 @@ SegBatch SegBatchSource::make(int64_t step) const {
       int cls = v.entry.classes[static_cast<size_t>(
           augment::uniform_int(rng, 0, static_cast<int64_t>(v.entry.classes.size()) - 1))];
       const auto& offsets = v.entry.foreground.at(cls);
-      int64_t offset = offsets[static_cast<size_t>(augment::uniform_int(rng, 0, static_cast<int64_t>(offsets.size()) - 1))];
+      int64_t offset = offsets[static_cast<size_t>(
+          augment::uniform_int(rng, 0, static_cast<int64_t>(offsets.size()) - 1))];
       std::array<double, 3> voxel{static_cast<double>(offset / (xyz[0] * xyz[1])),
                                   static_cast<double>((offset / xyz[0]) % xyz[1]),
                                   static_cast<double>(offset % xyz[0])};
       // The voxel lands anywhere in the central 80% of the patch.
-      for (size_t a = 0; a < 3; ++a) box.start[a] = voxel[a] + 0.5 - box.size[a] * augment::uniform(rng, 0.1, 0.9);
+      for (size_t a = 0; a < 3; ++a)
+        box.start[a] = voxel[a] + 0.5 - box.size[a] * augment::uniform(rng, 0.1, 0.9);
     } else {
       for (size_t a = 0; a < 3; ++a) {
         double room = static_cast<double>(dims[a]) - box.size[a];
@@ -70,7 +74,7 @@ SegBatch SegBatchSource::make(int64_t step) const {
       }
     }
     torch::Tensor image = augment::crop_and_resize(volume, box, o.patch, v.entry.background);  // [1, P...]
-    torch::Tensor label = crop_labels_nearest(v.label_tensor(), box, o.patch);                    // [P...]
+    torch::Tensor label = crop_labels_nearest(v.label_tensor(), box, o.patch);                 // [P...]
     if (o.augment) {
       augment::Flip3 flip{};
       for (auto& f : flip) f = augment::chance(rng, o.flip_probability);

@@ -2,7 +2,8 @@
 
 namespace pgl::seg {
 
-torch::Tensor soft_dice_loss(const torch::Tensor& probabilities, const torch::Tensor& one_hot, double smooth) {
+torch::Tensor soft_dice_loss(const torch::Tensor& probabilities, const torch::Tensor& one_hot,
+                             double smooth) {
   // Sum over batch and space, per class; background (class 0) excluded as in nnU-Net.
   std::vector<int64_t> reduce{0};
   for (int64_t d = 2; d < probabilities.dim(); ++d) reduce.push_back(d);

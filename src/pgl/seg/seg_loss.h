@@ -9,6 +9,7 @@ namespace pgl::seg {
 torch::Tensor dice_ce_loss(const torch::Tensor& logits, const torch::Tensor& target, double smooth = 1e-5);
 
 // 1 - mean soft Dice over classes 1..K-1 (exposed for tests).
-torch::Tensor soft_dice_loss(const torch::Tensor& probabilities, const torch::Tensor& one_hot, double smooth = 1e-5);
+torch::Tensor soft_dice_loss(const torch::Tensor& probabilities, const torch::Tensor& one_hot,
+                             double smooth = 1e-5);
 
 }  // namespace pgl::seg

@@ -25,13 +25,14 @@ std::vector<int64_t> window_starts(int64_t size, int64_t patch, double step_frac
   int64_t steps = static_cast<int64_t>(std::ceil(static_cast<double>(size - patch) / target_step)) + 1;
   std::vector<int64_t> starts;
   double actual = steps > 1 ? static_cast<double>(size - patch) / static_cast<double>(steps - 1) : 0;
-  for (int64_t s = 0; s < steps; ++s) starts.push_back(static_cast<int64_t>(std::llround(actual * static_cast<double>(s))));
+  for (int64_t s = 0; s < steps; ++s)
+    starts.push_back(static_cast<int64_t>(std::llround(actual * static_cast<double>(s))));
   return starts;
 }
 
-torch::Tensor sliding_window_probabilities(const torch::Tensor& volume,
-                                           const std::function<torch::Tensor(const torch::Tensor&)>& logits_fn,
-                                           int64_t classes, const SlidingWindowOptions& options, float pad_value) {
+torch::Tensor sliding_window_probabilities(
+    const torch::Tensor& volume, const std::function<torch::Tensor(const torch::Tensor&)>& logits_fn,
+    int64_t classes, const SlidingWindowOptions& options, float pad_value) {
   torch::NoGradGuard no_grad;
   if (volume.dim() != 4 || volume.size(0) != 1) throw Error("sliding window: expected a [1, D, H, W] volume");
   // Pad (symmetrically) up to the patch where the volume is smaller.
@@ -47,8 +48,7 @@ torch::Tensor sliding_window_probabilities(const torch::Tensor& volume,
   }
   torch::Tensor x = volume.to(torch::kFloat);
   bool needs_pad = padded[0] != volume.size(1) || padded[1] != volume.size(2) || padded[2] != volume.size(3);
-  if (needs_pad)
-    x = torch::constant_pad_nd(x, pad, pad_value);
+  if (needs_pad) x = torch::constant_pad_nd(x, pad, pad_value);
 
   torch::Tensor weight_map = gaussian_importance_map(options.patch);
   torch::Tensor sum = torch::zeros({classes, padded[0], padded[1], padded[2]});
@@ -65,7 +65,8 @@ torch::Tensor sliding_window_probabilities(const torch::Tensor& volume,
         auto window = x.index({Slice(), Slice(d, d + options.patch[0]), Slice(h, h + options.patch[1]),
                                Slice(w, w + options.patch[2])})
                           .unsqueeze(0);
-        torch::Tensor probabilities = torch::zeros({classes, options.patch[0], options.patch[1], options.patch[2]});
+        torch::Tensor probabilities =
+            torch::zeros({classes, options.patch[0], options.patch[1], options.patch[2]});
         for (const auto& dims : flips) {
           auto input = dims.empty() ? window : window.flip(dims);
           auto logits = logits_fn(input).to(torch::kFloat);
@@ -75,14 +76,15 @@ torch::Tensor sliding_window_probabilities(const torch::Tensor& volume,
         probabilities /= static_cast<double>(flips.size());
         sum.index({Slice(), Slice(d, d + options.patch[0]), Slice(h, h + options.patch[1]),
                    Slice(w, w + options.patch[2])}) += probabilities * weight_map;
-        weights.index({Slice(d, d + options.patch[0]), Slice(h, h + options.patch[1]), Slice(w, w + options.patch[2])}) +=
-            weight_map;
+        weights.index({Slice(d, d + options.patch[0]), Slice(h, h + options.patch[1]),
+                       Slice(w, w + options.patch[2])}) += weight_map;
       }
   torch::Tensor result = sum / weights;
   if (needs_pad) {
     using torch::indexing::Slice;
     result = result.index({Slice(), Slice(before[0], before[0] + volume.size(1)),
-                           Slice(before[1], before[1] + volume.size(2)), Slice(before[2], before[2] + volume.size(3))});
+                           Slice(before[1], before[1] + volume.size(2)),
+                           Slice(before[2], before[2] + volume.size(3))});
   }
   return result.contiguous();
 }

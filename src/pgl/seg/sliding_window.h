@@ -27,8 +27,8 @@ struct SlidingWindowOptions {
 
 // volume: [1, D, H, W] (normalised). logits_fn: [N, 1, P...] -> [N, K, P...].
 // Returns softmax probabilities [K, D, H, W]. Volumes smaller than the patch are padded with pad_value.
-torch::Tensor sliding_window_probabilities(const torch::Tensor& volume,
-                                           const std::function<torch::Tensor(const torch::Tensor&)>& logits_fn,
-                                           int64_t classes, const SlidingWindowOptions& options, float pad_value);
+torch::Tensor sliding_window_probabilities(
+    const torch::Tensor& volume, const std::function<torch::Tensor(const torch::Tensor&)>& logits_fn,
+    int64_t classes, const SlidingWindowOptions& options, float pad_value);
 
 }  // namespace pgl::seg

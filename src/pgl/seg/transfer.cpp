@@ -1,10 +1,10 @@
 #include "pgl/seg/transfer.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "pgl/core/error.h"
 
@@ -26,21 +26,25 @@ InitWeights load_init_weights(const std::string& spec) {
   if (fs::is_directory(spec)) {
     std::string path = (fs::path(spec) / "checkpoints" / "final.pt").string();
     if (!fs::exists(path)) path = (fs::path(spec) / "checkpoints" / "latest.pt").string();
-    if (!fs::exists(path)) throw Error(spec, "no checkpoint in this run folder (checkpoints/final.pt or latest.pt)");
+    if (!fs::exists(path))
+      throw Error(spec, "no checkpoint in this run folder (checkpoints/final.pt or latest.pt)");
     train::Checkpoint ck = train::load_checkpoint(path);
     std::string kind = ck.meta.value("kind", "");
     // A pretraining run holds online.backbone.*; a fine-tuning run holds backbone.* (re-fine-tuning).
     std::string prefix = kind == "pretrain" ? "online.backbone." : "backbone.";
     for (const auto& item : ck.state)
-      if (item.key().rfind(prefix, 0) == 0) init.backbone.insert(item.key().substr(prefix.size()), item.value());
+      if (item.key().rfind(prefix, 0) == 0)
+        init.backbone.insert(item.key().substr(prefix.size()), item.value());
     if (init.backbone.is_empty()) throw Error(path, "checkpoint holds no backbone weights");
     init.description = ck.meta;
     init.description.erase("config");
     return init;
   }
-  if (!fs::exists(spec)) throw Error(spec, "no such file or run folder (expected a run folder, weights.pt or 'random')");
+  if (!fs::exists(spec))
+    throw Error(spec, "no such file or run folder (expected a run folder, weights.pt or 'random')");
   init.backbone = train::load_state_dict(spec);
-  std::string json_path = (fs::path(spec).parent_path() / (fs::path(spec).stem().string() + ".json")).string();
+  std::string json_path =
+      (fs::path(spec).parent_path() / (fs::path(spec).stem().string() + ".json")).string();
   if (fs::exists(json_path)) {
     std::ifstream in(json_path);
     try {
@@ -53,10 +57,10 @@ InitWeights load_init_weights(const std::string& spec) {
 }
 
 std::string TransferReport::to_text() const {
-  std::string s = fmt::format("weight transfer from {}: {} loaded, {} missing, {} unexpected, {} shape-mismatched, "
-                              "{} newly initialised\n",
-                              source, loaded.size(), missing.size(), unexpected.size(), mismatched.size(),
-                              reinitialised.size());
+  std::string s = fmt::format(
+      "weight transfer from {}: {} loaded, {} missing, {} unexpected, {} shape-mismatched, "
+      "{} newly initialised\n",
+      source, loaded.size(), missing.size(), unexpected.size(), mismatched.size(), reinitialised.size());
   auto list = [&](const char* title, const std::vector<std::string>& names) {
     for (const auto& n : names) s += fmt::format("  {:<12} {}\n", title, n);
   };
@@ -68,8 +72,8 @@ std::string TransferReport::to_text() const {
 }
 
 nlohmann::json TransferReport::to_json() const {
-  return {{"source", source},           {"loaded", loaded},         {"missing", missing},
-          {"unexpected", unexpected},   {"mismatched", mismatched}, {"reinitialised", reinitialised}};
+  return {{"source", source},         {"loaded", loaded},         {"missing", missing},
+          {"unexpected", unexpected}, {"mismatched", mismatched}, {"reinitialised", reinitialised}};
 }
 
 TransferReport transfer_backbone(SegNet& net, const InitWeights& init, bool allow_partial) {
@@ -78,7 +82,8 @@ TransferReport transfer_backbone(SegNet& net, const InitWeights& init, bool allo
   for (const auto& item : net->named_parameters())
     if (item.key().rfind("backbone.", 0) != 0) report.reinitialised.push_back(item.key());
   if (init.source == "random") {
-    for (const auto& item : net->backbone->named_parameters()) report.reinitialised.push_back("backbone." + item.key());
+    for (const auto& item : net->backbone->named_parameters())
+      report.reinitialised.push_back("backbone." + item.key());
     return report;
   }
   torch::NoGradGuard no_grad;
@@ -91,8 +96,8 @@ TransferReport transfer_backbone(SegNet& net, const InitWeights& init, bool allo
       if (!source) {
         report.missing.push_back("backbone." + name);
       } else if (source->sizes() != item.value().sizes()) {
-        report.mismatched.push_back(fmt::format("backbone.{} (model {}, weights {})", name, shape_text(item.value()),
-                                                shape_text(*source)));
+        report.mismatched.push_back(fmt::format("backbone.{} (model {}, weights {})", name,
+                                                shape_text(item.value()), shape_text(*source)));
       } else {
         item.value().copy_(*source);
         report.loaded.push_back("backbone." + name);
@@ -104,12 +109,13 @@ TransferReport transfer_backbone(SegNet& net, const InitWeights& init, bool allo
   for (const auto& item : init.backbone)
     if (!seen.count(item.key())) report.unexpected.push_back(item.key());
   if (!report.complete() && !allow_partial)
-    throw Error(init.source, fmt::format("weights do not fit the network ({} missing, {} unexpected, {} shape-"
-                                         "mismatched; wrong --preset?). First: {}. Use --allow-partial to load what fits",
-                                         report.missing.size(), report.unexpected.size(), report.mismatched.size(),
-                                         !report.mismatched.empty() ? report.mismatched.front()
-                                         : !report.missing.empty()  ? report.missing.front()
-                                                                    : report.unexpected.front()));
+    throw Error(init.source,
+                fmt::format("weights do not fit the network ({} missing, {} unexpected, {} shape-"
+                            "mismatched; wrong --preset?). First: {}. Use --allow-partial to load what fits",
+                            report.missing.size(), report.unexpected.size(), report.mismatched.size(),
+                            !report.mismatched.empty() ? report.mismatched.front()
+                            : !report.missing.empty()  ? report.missing.front()
+                                                       : report.unexpected.front()));
   return report;
 }
 

@@ -1,10 +1,9 @@
 #pragma once
 // Initialising a segmentation network from pretrained weights, by parameter name (DESIGN.md §2): only the
 // backbone is transferred; the head is new. Every name is accounted for in a report.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pgl/seg/seg_net.h"
 #include "pgl/train/checkpoint.h"
@@ -12,9 +11,9 @@
 namespace pgl::seg {
 
 struct InitWeights {
-  std::string source;          // "random", a run folder or a .pt file
+  std::string source;            // "random", a run folder or a .pt file
   train::NamedTensors backbone;  // ResUNet3D names (no prefix); empty for random
-  nlohmann::json description;  // plan, method, backbone size ... when known
+  nlohmann::json description;    // plan, method, backbone size ... when known
 };
 
 // "random" | a pretraining run folder (checkpoints/final.pt, else latest.pt) | an exported weights.pt

@@ -7,16 +7,21 @@
 
 namespace pgl::seg {
 
-torch::Tensor predict_labels(SegNet& net, const torch::Tensor& volume, const SlidingWindowOptions& options,
-                             float pad_value, const std::string& precision) {
-  auto probabilities = sliding_window_probabilities(
+torch::Tensor predict_probabilities(SegNet& net, const torch::Tensor& volume,
+                                    const SlidingWindowOptions& options, float pad_value,
+                                    const std::string& precision) {
+  return sliding_window_probabilities(
       volume,
       [&](const torch::Tensor& x) {
         train::PrecisionScope scope(precision);
         return net->forward(x);
       },
       net->classes(), options, pad_value);
-  return probabilities.argmax(0);
+}
+
+torch::Tensor predict_labels(SegNet& net, const torch::Tensor& volume, const SlidingWindowOptions& options,
+                             float pad_value, const std::string& precision) {
+  return predict_probabilities(net, volume, options, pad_value, precision).argmax(0);
 }
 
 ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& cases, int64_t classes,

@@ -15,6 +15,11 @@ struct ValidationResult {
   double mean_dice = 0;        // mean over classes
 };
 
+// Softmax probabilities [K, D, H, W] of a preprocessed volume [1, D, H, W] (sliding window, in `precision`).
+torch::Tensor predict_probabilities(SegNet& net, const torch::Tensor& volume,
+                                    const SlidingWindowOptions& options, float pad_value,
+                                    const std::string& precision);
+
 // The label map (argmax) of a preprocessed volume [1, D, H, W].
 torch::Tensor predict_labels(SegNet& net, const torch::Tensor& volume, const SlidingWindowOptions& options,
                              float pad_value, const std::string& precision);

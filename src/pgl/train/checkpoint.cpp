@@ -39,7 +39,8 @@ NamedTensors from_dict(const c10::IValue& value, const std::string& path) {
   if (!value.isGenericDict()) throw Error(path, "not a pgl state dict");
   NamedTensors out;
   for (const auto& item : value.toGenericDict()) {
-    if (!item.key().isString() || !item.value().isTensor()) throw Error(path, "state dict holds a non-tensor entry");
+    if (!item.key().isString() || !item.value().isTensor())
+      throw Error(path, "state dict holds a non-tensor entry");
     out.insert(item.key().toStringRef(), item.value().toTensor());
   }
   return out;
@@ -56,7 +57,8 @@ c10::IValue load_pickle(const std::string& path) {
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, const Checkpoint& checkpoint, torch::optim::Optimizer* optimizer) {
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint,
+                     torch::optim::Optimizer* optimizer) {
   c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
   root.insert(std::string("format"), std::string(kFormat));
   root.insert(std::string("meta"), checkpoint.meta.dump());

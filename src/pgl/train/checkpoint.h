@@ -1,12 +1,11 @@
 #pragma once
-// Checkpoints: one file holding named tensors (networks), optimiser state, the default CPU generator state and
-// JSON metadata (step, resolved config, preprocessing plan, ...). Stored with torch::pickle_save, so Python's
-// torch.load reads it as a dict too. Written atomically: a kill leaves the previous file intact.
+// Checkpoints: one file holding named tensors (networks), optimiser state, the default CPU generator state
+// and JSON metadata (step, resolved config, preprocessing plan, ...). Stored with torch::pickle_save, so
+// Python's torch.load reads it as a dict too. Written atomically: a kill leaves the previous file intact.
 #include <torch/torch.h>
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace pgl::train {
 
@@ -18,7 +17,8 @@ struct Checkpoint {
 };
 
 // optimizer may be null (exports, best-model copies without optimiser state).
-void save_checkpoint(const std::string& path, const Checkpoint& checkpoint, torch::optim::Optimizer* optimizer);
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint,
+                     torch::optim::Optimizer* optimizer);
 
 // Reads a checkpoint; restores the optimiser state into `optimizer` when given (it must have the same
 // parameter groups) and the default CPU generator state. Throws pgl::Error naming the file on any problem.

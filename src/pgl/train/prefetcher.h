@@ -22,7 +22,10 @@ class Prefetcher {
 
   // Steps first_step .. end_step - 1; at most `depth` batches ready or in flight ahead of the consumer.
   Prefetcher(MakeBatch make, int64_t first_step, int64_t end_step, int workers, int depth)
-      : make_(std::move(make)), next_claim_(first_step), next_take_(first_step), end_(end_step),
+      : make_(std::move(make)),
+        next_claim_(first_step),
+        next_take_(first_step),
+        end_(end_step),
         depth_(std::max(1, depth)) {
     for (int w = 0; w < std::max(1, workers); ++w) threads_.emplace_back([this] { work(); });
   }
@@ -58,7 +61,9 @@ class Prefetcher {
       int64_t step;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        changed_.wait(lock, [&] { return stop_ || error_ || (next_claim_ < end_ && next_claim_ < next_take_ + depth_); });
+        changed_.wait(lock, [&] {
+          return stop_ || error_ || (next_claim_ < end_ && next_claim_ < next_take_ + depth_);
+        });
         if (stop_ || error_) return;
         step = next_claim_++;
       }

@@ -135,11 +135,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   SslBatchSource source(pool, batch_options(config, plan));
   Prefetcher<ssl::SslBatch> prefetcher(
       [&source](int64_t step) {
-        thread_local bool configured = false;
-        if (!configured) {
-          configure_worker_thread();
-          configured = true;
-        }
+        configure_worker_thread();
         return source.make(step);
       },
       start, config.steps, config.data_workers, config.prefetch);

@@ -13,9 +13,10 @@ Config config_for_resume(const Config& requested, const RunFolder& run) {
   Config stored = Config::from_json(read_json_file(path), path);
   Config wanted = requested.resolved();
   if (wanted.trajectory_hash() != stored.trajectory_hash())
-    throw Error(path, "the requested settings differ from the stored run; resume with the same settings (only "
-                      "--threads, --data-workers, --prefetch, --log-every, --checkpoint-every and --stop-at may "
-                      "change)");
+    throw Error(path,
+                "the requested settings differ from the stored run; resume with the same settings (only "
+                "--threads, --data-workers, --prefetch, --log-every, --checkpoint-every and --stop-at may "
+                "change)");
   stored.threads = wanted.threads;
   stored.data_workers = wanted.data_workers;
   stored.prefetch = wanted.prefetch;

@@ -14,7 +14,8 @@ RunFolder::RunFolder(std::string path, bool resume) : path_(std::move(path)) {
   if (path_.empty()) throw Error("no run folder given (--out)");
   if (!resume && fs::exists(fs::path(path_) / "config.json"))
     throw Error(path_, "a run already exists here; use --resume to continue it or choose another --out");
-  if (resume && !fs::exists(fs::path(path_) / "config.json")) throw Error(path_, "no run to resume here (no config.json)");
+  if (resume && !fs::exists(fs::path(path_) / "config.json"))
+    throw Error(path_, "no run to resume here (no config.json)");
   std::error_code ec;
   fs::create_directories(fs::path(path_) / "checkpoints", ec);
   if (ec) throw Error(path_, "cannot create run folder: " + ec.message());

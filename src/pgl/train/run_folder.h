@@ -3,9 +3,8 @@
 #include <cstdint>
 #include <fstream>
 #include <mutex>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace pgl::train {
 
@@ -21,8 +20,8 @@ class RunFolder {
 
   void write_json(const std::string& name, const nlohmann::json& j) const;  // atomic
 
-  // metrics.jsonl: one object per line ("step" = steps done). start_metrics(step) drops lines after step (a resumed run
-  // rewrites what it logged after its last checkpoint), then appends.
+  // metrics.jsonl: one object per line ("step" = steps done). start_metrics(step) drops lines after step (a
+  // resumed run rewrites what it logged after its last checkpoint), then appends.
   void start_metrics(int64_t from_step);
   void log_metrics(const nlohmann::json& line);
 

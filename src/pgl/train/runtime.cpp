@@ -1,8 +1,8 @@
 #include "pgl/train/runtime.h"
 
 #include <ATen/Parallel.h>
-#include <omp.h>
 #include <ATen/autocast_mode.h>
+#include <omp.h>
 #include <torch/torch.h>
 
 #include "pgl/core/error.h"
@@ -15,6 +15,9 @@ void configure_threads(int threads) {
 }
 
 void configure_worker_thread() {
+  thread_local bool configured = false;
+  if (configured) return;
+  configured = true;
   // Per-thread only: at::set_num_threads would change the process-wide count (and with it the numerics of
   // the training step). LibTorch first initialises this thread's OpenMP setting from the global one, so
   // let it do that, then lower this thread's own value.

@@ -7,6 +7,7 @@ namespace pgl::train {
 // Intra-op threads of LibTorch (it defaults to one here). Call once, early, from the main thread.
 void configure_threads(int threads);
 // For data worker threads: their LibTorch ops run single-threaded so they do not compete with the step.
+// Cheap to call for every batch (it acts once per thread).
 void configure_worker_thread();
 
 // RAII: bf16 autocast on CPU for the forward pass when precision == "bf16"; nothing for "fp32".
