@@ -1,7 +1,7 @@
 // pgl check DATASET: validates a data set and prints a per-case table and a verdict.
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "commands.h"
 #include "pgl/core/error.h"
@@ -36,8 +36,9 @@ void run_check(const CheckCommandOptions& o) {
   auto results = check_dataset(d, options, [&](size_t done) { progress.update(static_cast<int64_t>(done)); });
   progress.finish();
   size_t failed = 0;
-  if (!o.quiet) std::printf("%-24s %-6s %-18s %-24s %-20s %s\n", "case", "status", "size", "spacing (mm)",
-                            "intensity", "labels");
+  if (!o.quiet)
+    std::printf("%-24s %-6s %-18s %-24s %-20s %s\n", "case", "status", "size", "spacing (mm)", "intensity",
+                "labels");
   for (const auto& r : results) {
     if (!r.ok) ++failed;
     if (o.quiet && r.ok) continue;
@@ -66,7 +67,8 @@ void register_check(CLI::App& app) {
   auto* cmd = app.add_subcommand("check", "Validate a data set (MSD, nnU-Net raw or a folder of volumes)");
   cmd->add_option("dataset", opt->path, "Data set folder")->required();
   cmd->add_option("--threads", opt->threads, "Cases checked in parallel")->check(CLI::Range(1, 256));
-  cmd->add_flag("--headers-only", opt->headers_only, "Read headers only (fast; skips label values and NaN checks)");
+  cmd->add_flag("--headers-only", opt->headers_only,
+                "Read headers only (fast; skips label values and NaN checks)");
   cmd->add_flag("--quiet", opt->quiet, "Print only failing cases and the verdict");
   cmd->footer("Example: pgl check ../shared/data/openkbp");
   cmd->callback([opt] { run_check(*opt); });

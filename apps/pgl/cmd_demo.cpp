@@ -1,6 +1,7 @@
 // pgl demo: the main job on built-in data (phantoms -> pretraining -> fine-tuning -> evaluation -> report).
 #include "commands.h"
 #include "pgl/experiment/demo.h"
+#include "plan_options.h"
 
 namespace pgl::cli {
 
@@ -25,7 +26,7 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--pretrain-steps", o->pretrain_steps, "Pretraining steps per method")
       ->capture_default_str();
   cmd->add_option("--finetune-steps", o->finetune_steps, "Fine-tuning steps per cell")->capture_default_str();
-  cmd->add_option("--spacing", o->spacing, "Working spacing x,y,z (mm)")->delimiter(',')->expected(3);
+  add_plan_options(cmd, o->plan);
   cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
   cmd->footer(
       "Scale up: pgl demo --preset small --cases 40 --seeds 3 --label-fractions 0.1,0.25,1 "

@@ -1,6 +1,7 @@
 // pgl experiment: the paper's comparison on one data set (methods x label fractions x seeds).
 #include "commands.h"
 #include "pgl/experiment/runner.h"
+#include "plan_options.h"
 
 namespace pgl::cli {
 
@@ -34,9 +35,7 @@ void register_experiment(CLI::App& app) {
   cmd->add_option("--test-fraction", c->test_fraction, "Else this seeded share of the cases")
       ->excludes(split)
       ->capture_default_str();
-  cmd->add_option("--spacing", c->spacing, "Target spacing x,y,z in mm for every run (default: median)")
-      ->delimiter(',')
-      ->expected(3);
+  add_plan_options(cmd, c->plan);
   cmd->add_option("--precision", c->precision, "fp32 | bf16")->capture_default_str();
   cmd->add_flag("--tta", c->tta, "Mirror test-time augmentation for the test predictions");
   cmd->add_option("--threads", c->threads, "LibTorch threads")->capture_default_str();

@@ -1,28 +1,34 @@
 // pgl finetune: train the segmentation network from random or pretrained weights.
 #include "commands.h"
 #include "pgl/seg/finetune.h"
+#include "plan_options.h"
 
 namespace pgl::cli {
 
 void register_finetune(CLI::App& app) {
   auto c = std::make_shared<seg::FinetuneConfig>();
   auto resume = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("finetune", "Fine-tune the segmentation network (from random or pretrained weights)");
+  auto* cmd = app.add_subcommand("finetune",
+                                 "Fine-tune the segmentation network (from random or pretrained weights)");
   cmd->add_option("--data", c->data, "Labelled data set (MSD or nnU-Net raw layout)")->required();
-  cmd->add_option("--init", c->init, "random | pretraining run folder | exported weights.pt")->capture_default_str();
-  cmd->add_flag("--allow-partial", c->allow_partial, "Load the weights that fit when some names/shapes differ");
+  cmd->add_option("--init", c->init, "random | pretraining run folder | exported weights.pt")
+      ->capture_default_str();
+  cmd->add_flag("--allow-partial", c->allow_partial,
+                "Load the weights that fit when some names/shapes differ");
   cmd->add_option("--out", c->out, "Run folder")->required();
   cmd->add_option("--preset", c->preset, "tiny | small | base | paper")->capture_default_str();
   cmd->add_option("--base", c->base, "Channels of level 0 (default: preset)");
   cmd->add_option("--levels", c->levels, "Resolution levels (default: preset)");
   cmd->add_option("--patch", c->patch, "Patch edge in voxels (default: preset)");
   cmd->add_option("--batch", c->batch, "Batch size (default: preset)");
-  auto* fraction = cmd->add_option("--label-fraction", c->label_fraction, "Share of training cases whose labels are used")
-                       ->capture_default_str();
+  auto* fraction =
+      cmd->add_option("--label-fraction", c->label_fraction, "Share of training cases whose labels are used")
+          ->capture_default_str();
   cmd->add_option("--num-labeled", c->num_labeled, "Number of labelled training cases")->excludes(fraction);
   auto* vfrac = cmd->add_option("--val-fraction", c->val_fraction, "Share of cases held out for validation")
                     ->capture_default_str();
-  cmd->add_option("--val-split", c->val_split, "Validation cases from this split of dataset.json")->excludes(vfrac);
+  cmd->add_option("--val-split", c->val_split, "Validation cases from this split of dataset.json")
+      ->excludes(vfrac);
   cmd->add_option("--steps", c->steps, "Training steps")->capture_default_str();
   cmd->add_option("--val-every", c->val_every, "Steps between validations")->capture_default_str();
   cmd->add_option("--val-max-cases", c->val_max_cases, "Validate on at most this many cases (0 = all)");
@@ -31,21 +37,23 @@ void register_finetune(CLI::App& app) {
   cmd->add_option("--momentum", c->momentum, "SGD momentum")->capture_default_str();
   cmd->add_option("--weight-decay", c->weight_decay, "Weight decay")->capture_default_str();
   cmd->add_option("--warmup-steps", c->warmup_steps, "Linear warm-up steps")->capture_default_str();
-  cmd->add_option("--freeze-encoder-steps", c->freeze_encoder_steps, "Keep the encoder frozen for the first M steps")
+  cmd->add_option("--freeze-encoder-steps", c->freeze_encoder_steps,
+                  "Keep the encoder frozen for the first M steps")
       ->capture_default_str();
   cmd->add_option("--precision", c->precision, "fp32 | bf16")->capture_default_str();
   cmd->add_option("--threads", c->threads, "LibTorch threads")->capture_default_str();
   cmd->add_option("--data-workers", c->data_workers, "Threads preparing batches")->capture_default_str();
-  cmd->add_option("--seed", c->seed, "Random seed (case split, labelled subset, patches)")->capture_default_str();
-  cmd->add_option("--checkpoint-every", c->checkpoint_every, "Steps between checkpoints/latest.pt")->capture_default_str();
+  cmd->add_option("--seed", c->seed, "Random seed (case split, labelled subset, patches)")
+      ->capture_default_str();
+  cmd->add_option("--checkpoint-every", c->checkpoint_every, "Steps between checkpoints/latest.pt")
+      ->capture_default_str();
   cmd->add_option("--log-every", c->log_every, "Steps between metrics.jsonl lines")->capture_default_str();
   cmd->add_option("--stop-at", c->stop_at, "Stop with a checkpoint at this step (resume later)");
   cmd->add_option("--cache", c->cache, "Preprocessing cache folder (default: $PGL_CACHE or ~/.cache/pgl)");
-  cmd->add_option("--spacing", c->plan.spacing, "Target spacing x,y,z in mm (default: data set median)")
-      ->delimiter(',')
-      ->expected(3);
+  add_plan_options(cmd, c->plan);
   cmd->add_flag("--resume", *resume, "Continue the run in --out from checkpoints/latest.pt");
-  cmd->footer("Example: pgl finetune --data spleen/ --init runs/pgl-tiny --preset tiny --steps 500 --out runs/ft");
+  cmd->footer(
+      "Example: pgl finetune --data spleen/ --init runs/pgl-tiny --preset tiny --steps 500 --out runs/ft");
   cmd->callback([c, resume] { seg::run_finetuning(*c, *resume); });
 }
 

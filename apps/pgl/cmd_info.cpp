@@ -1,8 +1,8 @@
 // pgl info PATH...: format, geometry, orientation, pixel type and intensity statistics of volumes.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdio>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -39,24 +39,25 @@ nlohmann::json describe(const std::string& path) {
   j["orientation"] = g.orientation_code();
   j["pixel_type"] = info.pixel_type;
   j["rescale"] = {{"slope", info.rescale_slope}, {"intercept", info.rescale_intercept}};
-  j["intensity"] = {{"min", lo}, {"mean", v.data.empty() ? 0.0 : sum / static_cast<double>(v.data.size())}, {"max", hi}};
+  j["intensity"] = {
+      {"min", lo}, {"mean", v.data.empty() ? 0.0 : sum / static_cast<double>(v.data.size())}, {"max", hi}};
   return j;
 }
 
 void print_text(const nlohmann::json& j) {
   auto v3 = [](const nlohmann::json& a, const char* f) {
-    return fmt::format(fmt::runtime(fmt::format("{0} x {0} x {0}", f)), a[0].get<double>(), a[1].get<double>(),
-                       a[2].get<double>());
+    return fmt::format(fmt::runtime(fmt::format("{0} x {0} x {0}", f)), a[0].get<double>(),
+                       a[1].get<double>(), a[2].get<double>());
   };
   std::printf("%s\n", j["path"].get<std::string>().c_str());
   std::printf("  format       %s\n", j["format"].get<std::string>().c_str());
   std::printf("  size         %lld x %lld x %lld voxels\n", j["size"][0].get<long long>(),
               j["size"][1].get<long long>(), j["size"][2].get<long long>());
   std::printf("  spacing      %s mm\n", v3(j["spacing_mm"], "{:.6g}").c_str());
-  std::printf("  origin       (%s) mm\n", fmt::format("{:.6g}, {:.6g}, {:.6g}", j["origin_mm"][0].get<double>(),
-                                                      j["origin_mm"][1].get<double>(),
-                                                      j["origin_mm"][2].get<double>())
-                                              .c_str());
+  std::printf("  origin       (%s) mm\n",
+              fmt::format("{:.6g}, {:.6g}, {:.6g}", j["origin_mm"][0].get<double>(),
+                          j["origin_mm"][1].get<double>(), j["origin_mm"][2].get<double>())
+                  .c_str());
   for (int r = 0; r < 3; ++r)
     std::printf("  %s [%9.6f %9.6f %9.6f]\n", r == 0 ? "direction   " : "            ",
                 j["direction"][r][0].get<double>(), j["direction"][r][1].get<double>(),
@@ -65,7 +66,8 @@ void print_text(const nlohmann::json& j) {
               j["orientation"].get<std::string>().c_str());
   std::printf("  pixel type   %s", j["pixel_type"].get<std::string>().c_str());
   double slope = j["rescale"]["slope"], intercept = j["rescale"]["intercept"];
-  if (slope != 1 || intercept != 0) std::printf(" (rescale slope %g, intercept %g applied)", slope, intercept);
+  if (slope != 1 || intercept != 0)
+    std::printf(" (rescale slope %g, intercept %g applied)", slope, intercept);
   std::printf("\n  intensity    min %.6g  mean %.6g  max %.6g\n", j["intensity"]["min"].get<double>(),
               j["intensity"]["mean"].get<double>(), j["intensity"]["max"].get<double>());
 }
@@ -74,9 +76,11 @@ void print_text(const nlohmann::json& j) {
 
 void register_info(CLI::App& app) {
   auto opt = std::make_shared<InfoOptions>();
-  auto* cmd = app.add_subcommand("info", "Describe volumes: format, size, spacing, origin, direction, "
-                                         "orientation, pixel type, intensity range");
-  cmd->add_option("paths", opt->paths, "NIfTI (.nii/.nii.gz), NRRD, MetaImage (.mha/.mhd) files or DICOM folders")
+  auto* cmd = app.add_subcommand("info",
+                                 "Describe volumes: format, size, spacing, origin, direction, "
+                                 "orientation, pixel type, intensity range");
+  cmd->add_option("paths", opt->paths,
+                  "NIfTI (.nii/.nii.gz), NRRD, MetaImage (.mha/.mhd) files or DICOM folders")
       ->required();
   cmd->add_flag("--json", opt->json, "Print JSON (an array, one object per path)");
   cmd->footer("Example: pgl info ../shared/data/samples/msd_spleen_8.nii.gz --json");
@@ -84,8 +88,10 @@ void register_info(CLI::App& app) {
     nlohmann::json all = nlohmann::json::array();
     for (const auto& p : opt->paths) {
       auto j = describe(p);
-      if (opt->json) all.push_back(j);
-      else print_text(j);
+      if (opt->json)
+        all.push_back(j);
+      else
+        print_text(j);
     }
     if (opt->json) std::printf("%s\n", all.dump(2).c_str());
   });

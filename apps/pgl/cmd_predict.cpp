@@ -1,8 +1,8 @@
 // pgl predict: label maps for new volumes with a fine-tuned model.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "commands.h"
 #include "pgl/core/error.h"
@@ -29,7 +29,8 @@ std::vector<std::pair<std::string, std::string>> inputs_of(const std::string& in
   if (!fs::exists(input)) throw Error(input, "no such file or folder");
   if (!fs::is_directory(input)) return {{input, case_id_from_path(input)}};
   for (const auto& e : fs::directory_iterator(input))
-    if (e.is_regular_file() && is_supported_image_path(e.path().string()) && e.path().filename().string()[0] != '.')
+    if (e.is_regular_file() && is_supported_image_path(e.path().string()) &&
+        e.path().filename().string()[0] != '.')
       out.emplace_back(e.path().string(), case_id_from_path(e.path().string()));
   if (out.empty()) return {{input, fs::path(input).filename().string()}};  // a DICOM series
   std::sort(out.begin(), out.end());

@@ -1,13 +1,15 @@
 // pgl pretrain: self-supervised pretraining (PGL, BYOL, Models Genesis) on unlabeled volumes.
 #include "commands.h"
 #include "pgl/train/pretrain.h"
+#include "plan_options.h"
 
 namespace pgl::cli {
 
 void register_pretrain(CLI::App& app) {
   auto c = std::make_shared<train::PretrainConfig>();
   auto resume = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("pretrain", "Pretrain the 3-D backbone without labels (PGL, BYOL or Models Genesis)");
+  auto* cmd = app.add_subcommand("pretrain",
+                                 "Pretrain the 3-D backbone without labels (PGL, BYOL or Models Genesis)");
   cmd->add_option("--data", c->data, "Data set folder (MSD, nnU-Net raw or plain folder); repeat for several")
       ->required();
   cmd->add_option("--out", c->out, "Run folder")->required();
@@ -19,15 +21,19 @@ void register_pretrain(CLI::App& app) {
   cmd->add_option("--patch", c->patch, "Patch edge in voxels (default: preset)");
   cmd->add_option("--batch", c->batch, "Batch size (default: preset)");
   cmd->add_option("--steps", c->steps, "Training steps")->capture_default_str();
-  cmd->add_option("--lr", c->lr, "Peak learning rate (SGD with momentum, warm-up + cosine)")->capture_default_str();
+  cmd->add_option("--lr", c->lr, "Peak learning rate (SGD with momentum, warm-up + cosine)")
+      ->capture_default_str();
   cmd->add_option("--warmup-steps", c->warmup_steps, "Linear warm-up steps (default: 5% of --steps)");
   cmd->add_option("--momentum", c->momentum, "SGD momentum")->capture_default_str();
   cmd->add_option("--weight-decay", c->weight_decay, "Weight decay")->capture_default_str();
-  cmd->add_option("--clip-grad", c->clip_grad, "Clip the global gradient norm (0 = off)")->capture_default_str();
+  cmd->add_option("--clip-grad", c->clip_grad, "Clip the global gradient norm (0 = off)")
+      ->capture_default_str();
   cmd->add_option("--tau", c->tau_base, "EMA base momentum of the target network")->capture_default_str();
   cmd->add_option("--align-size", c->align_size, "Aligned grid edge A (PGL)")->capture_default_str();
-  cmd->add_option("--align-samples", c->align_samples, "RoIAlign samples per axis and voxel")->capture_default_str();
-  cmd->add_option("--min-overlap", c->min_overlap, "Minimum overlap share of the two views")->capture_default_str();
+  cmd->add_option("--align-samples", c->align_samples, "RoIAlign samples per axis and voxel")
+      ->capture_default_str();
+  cmd->add_option("--min-overlap", c->min_overlap, "Minimum overlap share of the two views")
+      ->capture_default_str();
   cmd->add_option("--precision", c->precision, "fp32 | bf16 (CPU autocast)")->capture_default_str();
   cmd->add_option("--threads", c->threads, "LibTorch threads for the training step")->capture_default_str();
   cmd->add_option("--data-workers", c->data_workers, "Threads preparing batches")->capture_default_str();
@@ -37,18 +43,7 @@ void register_pretrain(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--log-every", c->log_every, "Steps between metrics.jsonl lines")->capture_default_str();
   cmd->add_option("--cache", c->cache, "Preprocessing cache folder (default: $PGL_CACHE or ~/.cache/pgl)");
-  cmd->add_option("--spacing", c->plan.spacing, "Target spacing x,y,z in mm (default: data set median)")
-      ->delimiter(',')
-      ->expected(3);
-  cmd->add_option("--ct-window", [c](const CLI::results_t& r) {
-        if (r.size() != 2) return false;
-        c->plan.window_low = std::stod(r[0]);
-        c->plan.window_high = std::stod(r[1]);
-        return true;
-      }, "CT window low,high in HU (default -1000,1000)")
-      ->delimiter(',')
-      ->expected(2);
-  cmd->add_option("--modality", c->plan.modality, "CT or MR (default: from dataset.json)");
+  add_plan_options(cmd, c->plan);
   cmd->add_option("--stop-at", c->stop_at, "Stop with a checkpoint at this step (resume later)");
   cmd->add_flag("--resume", *resume, "Continue the run in --out from checkpoints/latest.pt");
   cmd->footer("Example: pgl pretrain --data phantoms/ --preset tiny --steps 200 --out runs/pgl-tiny");

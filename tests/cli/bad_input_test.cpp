@@ -51,7 +51,9 @@ void expect_clear_error(const std::string& args, const std::string& named, const
   EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
 }
 
-TEST(BadInput, MissingFile) { expect_clear_error("info /nonexistent/ct.nii.gz", "/nonexistent/ct.nii.gz", "no such file"); }
+TEST(BadInput, MissingFile) {
+  expect_clear_error("info /nonexistent/ct.nii.gz", "/nonexistent/ct.nii.gz", "no such file");
+}
 
 TEST(BadInput, TruncatedNiftiGz) {
   test::TempDir dir;
@@ -65,7 +67,8 @@ TEST(BadInput, TruncatedNiftiGz) {
   write_bytes(dir / "cut.nii.gz", bytes.substr(0, bytes.size() / 2));
   expect_clear_error("info " + (dir / "cut.nii.gz"), "cut.nii.gz", "");
   test::CommandResult r = test::run_pgl("info " + (dir / "cut.nii.gz"));
-  EXPECT_TRUE(r.output.find("truncated") != std::string::npos || r.output.find("corrupt") != std::string::npos)
+  EXPECT_TRUE(r.output.find("truncated") != std::string::npos ||
+              r.output.find("corrupt") != std::string::npos)
       << r.output;
 }
 
@@ -173,7 +176,8 @@ TEST_F(BadDataset, ImageAndLabelGridsDiffer) {
   Geometry other = small_geometry();
   other.spacing = {1, 1, 3};
   write_label_map(LabelMap(other), dir / "labelsTr/a.nii.gz");
-  write_json(R"({"labels": {"0": "background"}, "training": [{"image": "imagesTr/a.nii.gz", "label": "labelsTr/a.nii.gz"}]})");
+  write_json(
+      R"({"labels": {"0": "background"}, "training": [{"image": "imagesTr/a.nii.gz", "label": "labelsTr/a.nii.gz"}]})");
   test::CommandResult r = test::run_pgl("check " + dir.path());
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("labelsTr/a.nii.gz: label grid does not match"), std::string::npos) << r.output;
@@ -185,7 +189,8 @@ TEST_F(BadDataset, UndeclaredLabelValues) {
   LabelMap l(small_geometry());
   l.at(1, 1, 1) = 3;
   write_label_map(l, dir / "labelsTr/a.nii.gz");
-  write_json(R"({"labels": {"0": "background", "1": "liver"}, "training": [{"image": "imagesTr/a.nii.gz", "label": "labelsTr/a.nii.gz"}]})");
+  write_json(
+      R"({"labels": {"0": "background", "1": "liver"}, "training": [{"image": "imagesTr/a.nii.gz", "label": "labelsTr/a.nii.gz"}]})");
   test::CommandResult r = test::run_pgl("check " + dir.path());
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("label value 3 is not declared"), std::string::npos) << r.output;

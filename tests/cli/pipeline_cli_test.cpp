@@ -39,26 +39,32 @@ void expect_same_header(const Geometry& a, const Geometry& b) {
 
 class Pipeline : public ::testing::Test {
  protected:
-  // One phantom data set, pretraining run and fine-tuning run for all tests (they take a minute).
+  // One phantom data set, pretraining run and fine-tuning run for all tests (they take a minute), made once
+  // for every test process. Tests write only new names into it.
   static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    const std::string d = dir_->path();
-    common_ = " --cache " + d + "/cache --spacing 4,4,4 --threads 2 ";
-    auto r = test::run_pgl("phantom --task spleen --cases 6 --seed 5 --out " + d + "/spleen");
-    ASSERT_EQ(r.status, 0) << r.output;
-    r = test::run_pgl("pretrain --data " + d + "/spleen --preset tiny --steps 40 --log-every 5 --lr 0.02" +
-                      common_ + "--out " + d + "/pre");
-    ASSERT_EQ(r.status, 0) << r.output;
-    r = test::run_pgl("finetune --data " + d + "/spleen --init " + d +
-                      "/pre --preset tiny --steps 20 --val-every 20" + common_ + "--out " + d + "/ft");
-    ASSERT_EQ(r.status, 0) << r.output;
+    dir_ = test::shared_fixture("pipeline", [](const std::string& d) {
+      auto r = test::run_pgl("phantom --task spleen --cases 6 --seed 5 --out " + d + "/spleen");
+      ASSERT_EQ(r.status, 0) << r.output;
+      r = test::run_pgl("pretrain --data " + d + "/spleen --preset tiny --steps 40 --log-every 5 --lr 0.02" +
+                        common(d) + "--out " + d + "/pre");
+      ASSERT_EQ(r.status, 0) << r.output;
+      r = test::run_pgl("finetune --data " + d + "/spleen --init " + d +
+                        "/pre --preset tiny --steps 20 --val-every 20" + common(d) + "--out " + d + "/ft");
+      ASSERT_EQ(r.status, 0) << r.output;
+    });
+    common_ = common(dir_);
   }
-  static void TearDownTestSuite() { delete dir_; }
-  static std::string path(const std::string& name) { return dir_->path() + "/" + name; }
-  static test::TempDir* dir_;
+  static std::string common(const std::string& d) {
+    return " --cache " + d + "/cache --spacing 4,4,4 --threads 2 ";
+  }
+  static std::string path(const std::string& name) { return dir_ + "/" + name; }
+  // Each test writes its own outputs into a fresh folder.
+  std::string out(const std::string& name) const { return scratch_ / name; }
+  test::TempDir scratch_;
+  static std::string dir_;
   static std::string common_;
 };
-test::TempDir* Pipeline::dir_ = nullptr;
+std::string Pipeline::dir_;
 std::string Pipeline::common_;
 
 TEST_F(Pipeline, PretrainingLossFallsOnPhantoms) {
@@ -88,35 +94,35 @@ TEST_F(Pipeline, FinetuneTransfersEveryBackboneTensor) {
 
 TEST_F(Pipeline, WrongPresetIsRefusedWithAClearMessage) {
   auto r = test::run_pgl("finetune --data " + path("spleen") + " --init " + path("pre") +
-                         " --preset small --steps 1" + common_ + "--out " + path("ft-wrong"));
+                         " --preset small --steps 1" + common_ + "--out " + out("ft-wrong"));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("weights do not fit the network"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("--preset"), std::string::npos) << r.output;
 }
 
 TEST_F(Pipeline, ExportedWeightsInitialiseFinetuning) {
-  auto r = test::run_pgl("export " + path("pre") + " --out " + path("weights.pt"));
+  auto r = test::run_pgl("export " + path("pre") + " --out " + out("weights.pt"));
   ASSERT_EQ(r.status, 0) << r.output;
-  auto description = read_json(path("weights.json"));
+  auto description = read_json(out("weights.json"));
   EXPECT_EQ(description["architecture"]["base"], 4);
   EXPECT_EQ(description["parameters"], 32732);
-  r = test::run_pgl("finetune --data " + path("spleen") + " --init " + path("weights.pt") +
-                    " --preset tiny --steps 2 --val-fraction 0" + common_ + "--out " + path("ft-weights"));
+  r = test::run_pgl("finetune --data " + path("spleen") + " --init " + out("weights.pt") +
+                    " --preset tiny --steps 2 --val-fraction 0" + common_ + "--out " + out("ft-weights"));
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_TRUE(read_json(path("ft-weights/transfer.json"))["missing"].empty());
+  EXPECT_TRUE(read_json(out("ft-weights/transfer.json"))["missing"].empty());
 }
 
 TEST_F(Pipeline, PredictKeepsTheInputGeometryAndEvaluateScoresIt) {
   std::string image = path("spleen/imagesTr/case_000.nii.gz");
-  auto r = test::run_pgl("predict --model " + path("ft") + " --input " + image + " --out " + path("pred"));
+  auto r = test::run_pgl("predict --model " + path("ft") + " --input " + image + " --out " + out("pred"));
   ASSERT_EQ(r.status, 0) << r.output;
-  LabelMap prediction = read_label_map(path("pred/case_000.nii.gz"));
+  LabelMap prediction = read_label_map(out("pred/case_000.nii.gz"));
   expect_same_header(prediction.geometry, read_image_info(image).geometry);
-  fs::create_directories(path("ref"));
-  fs::copy_file(path("spleen/labelsTr/case_000.nii.gz"), path("ref/case_000.nii.gz"));
-  r = test::run_pgl("evaluate --pred " + path("pred") + " --ref " + path("ref") + " --out " + path("m.csv"));
+  fs::create_directories(out("ref"));
+  fs::copy_file(path("spleen/labelsTr/case_000.nii.gz"), out("ref/case_000.nii.gz"));
+  r = test::run_pgl("evaluate --pred " + out("pred") + " --ref " + out("ref") + " --out " + out("m.csv"));
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_TRUE(fs::exists(path("m_summary.json")));
+  EXPECT_TRUE(fs::exists(out("m_summary.json")));
 }
 
 TEST_F(Pipeline, PredictKeepsRealAndReorientedHeaders) {
@@ -126,14 +132,14 @@ TEST_F(Pipeline, PredictKeepsRealAndReorientedHeaders) {
   Volume v = read_volume(real);
   Reorientation r{{2, 0, 1}, {true, false, true}};
   Volume odd = reorient(v, r);
-  write_volume(odd, path("odd.nii.gz"));
-  for (const std::string& input : {real, path("odd.nii.gz")}) {
-    auto out =
-        test::run_pgl("predict --model " + path("ft") + " --input " + input + " --out " + path("pred-real"));
-    ASSERT_EQ(out.status, 0) << out.output;
+  write_volume(odd, out("odd.nii.gz"));
+  for (const std::string& input : {real, out("odd.nii.gz")}) {
+    auto result =
+        test::run_pgl("predict --model " + path("ft") + " --input " + input + " --out " + out("pred-real"));
+    ASSERT_EQ(result.status, 0) << result.output;
     std::string id = fs::path(input).filename().string();
     id = id.substr(0, id.size() - 7);
-    LabelMap prediction = read_label_map(path("pred-real/" + id + ".nii.gz"));
+    LabelMap prediction = read_label_map(out("pred-real/" + id + ".nii.gz"));
     expect_same_header(prediction.geometry, read_image_info(input).geometry);
   }
 }

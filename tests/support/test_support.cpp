@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -7,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace pgl::test {
 namespace fs = std::filesystem;
@@ -36,6 +40,31 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
+}
+
+std::string shared_fixture(const std::string& name,
+                           const std::function<void(const std::string& dir)>& build) {
+  fs::path root = fs::path(PGL_TEST_WORK_DIR) / name;
+  fs::create_directories(root.parent_path());
+  std::string lock_path = root.string() + ".lock";
+  int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR, 0644);
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + lock_path);
+  // The stamp names the binary version the fixture was made with.
+  std::ostringstream binary;
+  binary << fs::file_size(pgl_binary()) << " "
+         << fs::last_write_time(pgl_binary()).time_since_epoch().count();
+  fs::path stamp = root / ".complete";
+  std::string made_with;
+  if (std::ifstream in(stamp); in) std::getline(in, made_with);
+  if (made_with != binary.str()) {
+    fs::remove_all(root);
+    fs::create_directories(root);
+    build(root.string());
+    if (!::testing::Test::HasFailure()) std::ofstream(stamp) << binary.str() << "\n";
+  }
+  ::flock(lock, LOCK_UN);
+  ::close(lock);
+  return root.string();
 }
 
 CommandResult run_pgl(const std::string& arguments) {

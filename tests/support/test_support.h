@@ -1,18 +1,19 @@
 #pragma once
 // Helpers shared by every test executable.
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
 
 namespace pgl::test {
 
 // ../shared/data beside the checkout (or $PGL_SHARED_DATA); "" when absent.
 std::string shared_data_dir();
 // Skips the current test with a printed reason when shared data (or one file under it) is missing.
-#define PGL_REQUIRE_SHARED(relative)                                                                   \
-  do {                                                                                                 \
-    if (::pgl::test::shared_path(relative).empty())                                                    \
-      GTEST_SKIP() << "skipped: ../shared/data/" << (relative) << " is absent (real-data test)";       \
+#define PGL_REQUIRE_SHARED(relative)                                                             \
+  do {                                                                                           \
+    if (::pgl::test::shared_path(relative).empty())                                              \
+      GTEST_SKIP() << "skipped: ../shared/data/" << (relative) << " is absent (real-data test)"; \
   } while (0)
 // Full path of a file under shared data, or "" when it does not exist.
 std::string shared_path(const std::string& relative);
@@ -28,6 +29,11 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A folder shared by every test process of a suite: `build` fills <build>/tests/fixtures/<name> once per pgl
+// binary, and later processes (ctest runs each test in its own) reuse it while the binary is unchanged.
+// Concurrent processes wait on a lock. A `build` that fails (an ASSERT) leaves no stamp, so it is retried.
+std::string shared_fixture(const std::string& name, const std::function<void(const std::string& dir)>& build);
 
 // Runs the pgl binary with arguments (a shell-quoted string); returns exit status and combined output.
 struct CommandResult {

@@ -55,7 +55,7 @@ void run_demo(const DemoOptions& o) {
   c.out = (root / "experiment").string();
   c.cache = (root / "cache").string();
   c.threads = o.threads;
-  c.spacing = o.spacing;
+  c.plan = o.plan;
   run_experiment(c);
 
   std::string report_path = (root / "report.html").string();

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "pgl/data/plan.h"
+
 namespace pgl::experiment {
 
 struct DemoOptions {
@@ -16,9 +18,11 @@ struct DemoOptions {
   std::vector<std::string> methods{"random", "byol", "pgl"};
   std::vector<double> label_fractions{0.5};
   int seeds = 1;
-  int64_t pretrain_steps = 400;   // measured: the whole demo takes about 12 min on 2 cores (docs/RESULTS.md)
+  int64_t pretrain_steps = 400;  // measured: the whole demo takes about 12 min on 2 cores (docs/RESULTS.md)
   int64_t finetune_steps = 800;
-  std::vector<double> spacing{4, 4, 4};  // coarse grid: a CPU-sized problem
+  // A coarse grid (a CPU-sized problem) and a soft-tissue window: liver and spleen differ by about 10 HU,
+  // which the default [-1000, 1000] window squeezes to 0.01 (docs/RESULTS.md).
+  PlanOptions plan{{6, 6, 6}, -200, 300, ""};
   int threads = 2;
 };
 

@@ -10,7 +10,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ExperimentConfig, data, pretrain
                                                 label_fractions, seeds, preset, pretrain_steps,
                                                 finetune_steps, pretrain_lr, optimizer, finetune_lr,
                                                 warmup_steps, val_every, val_max_cases, test_split,
-                                                test_fraction, out, threads, cache, spacing, precision, tta)
+                                                test_fraction, out, threads, cache, plan, precision, tta)
 
 nlohmann::json ExperimentConfig::to_json() const { return *this; }
 

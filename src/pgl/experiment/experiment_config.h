@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "pgl/data/plan.h"
+
 namespace pgl::experiment {
 
 struct ExperimentConfig {
@@ -28,7 +30,7 @@ struct ExperimentConfig {
   std::string out;
   int threads = 2;
   std::string cache;
-  std::vector<double> spacing;  // plan spacing for every run ("" = data set median)
+  PlanOptions plan;  // preprocessing for every run (spacing, CT window, modality)
   std::string precision = "fp32";
   bool tta = false;
 

@@ -74,7 +74,7 @@ void pretrain(const ExperimentConfig& c, const std::string& method, int seed,
   p.threads = c.threads;
   p.cache = c.cache;
   p.precision = c.precision;
-  p.plan.spacing = c.spacing;
+  p.plan = c.plan;
   p.checkpoint_every = std::max<int64_t>(50, c.pretrain_steps / 10);
   std::printf("\n== pretrain %s (seed %d): %lld steps -> %s\n", method.c_str(), seed,
               static_cast<long long>(c.pretrain_steps), run.c_str());
@@ -104,7 +104,7 @@ void finetune(const ExperimentConfig& c, const std::string& method, double fract
   f.threads = c.threads;
   f.cache = c.cache;
   f.precision = c.precision;
-  f.plan.spacing = c.spacing;
+  f.plan = c.plan;
   f.checkpoint_every = std::max<int64_t>(50, c.finetune_steps / 10);
   std::printf("\n== finetune %s: %lld steps -> %s\n", cell.c_str(), static_cast<long long>(c.finetune_steps),
               run.c_str());
