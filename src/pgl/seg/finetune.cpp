@@ -23,6 +23,7 @@
 #include "pgl/train/run_folder.h"
 #include "pgl/train/runtime.h"
 #include "pgl/train/schedule.h"
+#include "pgl/train/step_window.h"
 
 namespace pgl::seg {
 using nlohmann::json;
@@ -177,8 +178,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
 
   Progress progress("finetune", config.steps);
   net->train();
-  double window_loss = 0, window_wait = 0, window_time = 0;
-  int64_t window_steps = 0;
+  train::StepWindow metrics_window(config.batch, started);
   for (int64_t step = start; step < config.steps; ++step) {
     auto t0 = std::chrono::steady_clock::now();
     set_encoder_frozen(net, step < config.freeze_encoder_steps);
@@ -198,26 +198,13 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     double value = loss.item<double>();
     if (!std::isfinite(value))
       throw Error(run.path(), fmt::format("loss became {} at step {}; lower --lr", value, step));
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    window_loss += value;
-    window_wait += wait;
-    window_time += seconds;
-    ++window_steps;
+    metrics_window.add(value, wait,
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     progress.update(step + 1, fmt::format("loss {:.4f}", value));
     const int64_t done = step + 1;
     bool last = done == config.steps;
     if (done % config.log_every == 0 || last) {
-      double n = static_cast<double>(window_steps);
-      run.log_metrics(
-          {{"step", done},
-           {"loss", window_loss / n},
-           {"lr", lr},
-           {"step_ms", 1000 * window_time / n},
-           {"samples_per_s", static_cast<double>(config.batch) * n / window_time},
-           {"data_wait", window_wait / window_time},
-           {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
-      window_loss = window_wait = window_time = 0;
-      window_steps = 0;
+      run.log_metrics(metrics_window.flush(done, lr));
     }
     if (!val_pool.empty() && (done % config.val_every == 0 || last)) {
       auto t_val = std::chrono::steady_clock::now();

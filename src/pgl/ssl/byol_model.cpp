@@ -1,31 +1,13 @@
 #include "pgl/ssl/byol_model.h"
 
 #include "pgl/core/error.h"
-#include "pgl/ssl/ema.h"
 #include "pgl/ssl/loss.h"
 
 namespace pgl::ssl {
 
-ByolModel::ByolModel(const SslOptions& options_) : SslMethod("ByolModel"), options(options_) {
-  const int64_t c0 = options.backbone.base();
-  backbone = nn::ResUNet3D(options.backbone);
-  projector = nn::GlobalHead(nn::global_projector_options(c0));
-  predictor = nn::GlobalHead(nn::global_predictor_options(c0));
-  target_backbone = nn::ResUNet3D(std::dynamic_pointer_cast<nn::ResUNet3DImpl>(backbone->clone()));
-  target_projector = nn::GlobalHead(std::dynamic_pointer_cast<nn::GlobalHeadImpl>(projector->clone()));
-  freeze(*target_backbone);
-  freeze(*target_projector);
-
-  register_module("online", torch::nn::ModuleDict(NamedModules{
-                                {"backbone", backbone.ptr()},
-                                {"projector", projector.ptr()},
-                                {"predictor", predictor.ptr()},
-                            }));
-  register_module("target", torch::nn::ModuleDict(NamedModules{
-                                {"backbone", target_backbone.ptr()},
-                                {"projector", target_projector.ptr()},
-                            }));
-}
+ByolModel::ByolModel(const SslOptions& options)
+    : SiameseModel("ByolModel", options, nn::global_projector_options(options.backbone.base()),
+                   nn::global_predictor_options(options.backbone.base())) {}
 
 torch::Tensor ByolModel::loss(const SslBatch& batch) {
   if (!batch.view1.defined() || !batch.view2.defined() || batch.view1.sizes() != batch.view2.sizes())
@@ -40,23 +22,6 @@ torch::Tensor ByolModel::loss(const SslBatch& batch) {
   }
   return symmetric_consistency_loss(p.narrow(0, 0, n), z.narrow(0, n, n), p.narrow(0, n, n),
                                     z.narrow(0, 0, n));
-}
-
-std::vector<torch::Tensor> ByolModel::online_parameters() const {
-  std::vector<torch::Tensor> params = backbone->parameters();
-  for (const auto& p : projector->parameters()) params.push_back(p);
-  for (const auto& p : predictor->parameters()) params.push_back(p);
-  return params;
-}
-
-double ByolModel::target_tau(int64_t step, int64_t total_steps) const {
-  return ema_tau(step, total_steps, options.tau_base);
-}
-
-void ByolModel::update_target(int64_t step, int64_t total_steps) {
-  const double tau = target_tau(step, total_steps);
-  ema_update(*target_backbone, *backbone, tau);
-  ema_update(*target_projector, *projector, tau);
 }
 
 }  // namespace pgl::ssl

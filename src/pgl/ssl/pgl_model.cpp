@@ -1,32 +1,13 @@
 #include "pgl/ssl/pgl_model.h"
 
 #include "pgl/core/error.h"
-#include "pgl/ssl/ema.h"
 #include "pgl/ssl/loss.h"
 
 namespace pgl::ssl {
 
-PglModel::PglModel(const SslOptions& options_) : SslMethod("PglModel"), options(options_) {
-  const int64_t c0 = options.backbone.base();
-  backbone = nn::ResUNet3D(options.backbone);
-  projector = nn::LocalHead(nn::local_projector_options(c0));
-  predictor = nn::LocalHead(nn::local_predictor_options(c0));
-  // The target starts as an exact copy of the online networks.
-  target_backbone = nn::ResUNet3D(std::dynamic_pointer_cast<nn::ResUNet3DImpl>(backbone->clone()));
-  target_projector = nn::LocalHead(std::dynamic_pointer_cast<nn::LocalHeadImpl>(projector->clone()));
-  freeze(*target_backbone);
-  freeze(*target_projector);
-
-  register_module("online", torch::nn::ModuleDict(NamedModules{
-                                {"backbone", backbone.ptr()},
-                                {"projector", projector.ptr()},
-                                {"predictor", predictor.ptr()},
-                            }));
-  register_module("target", torch::nn::ModuleDict(NamedModules{
-                                {"backbone", target_backbone.ptr()},
-                                {"projector", target_projector.ptr()},
-                            }));
-}
+PglModel::PglModel(const SslOptions& options)
+    : SiameseModel("PglModel", options, nn::local_projector_options(options.backbone.base()),
+                   nn::local_predictor_options(options.backbone.base())) {}
 
 PglModel::Aligned PglModel::aligned_outputs(const SslBatch& batch) {
   if (!batch.view1.defined() || !batch.view2.defined() || batch.view1.sizes() != batch.view2.sizes())
@@ -62,23 +43,6 @@ PglModel::Aligned PglModel::aligned_outputs(const SslBatch& batch) {
 torch::Tensor PglModel::loss(const SslBatch& batch) {
   const Aligned a = aligned_outputs(batch);
   return symmetric_consistency_loss(a.p1, a.z2, a.p2, a.z1);
-}
-
-std::vector<torch::Tensor> PglModel::online_parameters() const {
-  std::vector<torch::Tensor> params = backbone->parameters();
-  for (const auto& p : projector->parameters()) params.push_back(p);
-  for (const auto& p : predictor->parameters()) params.push_back(p);
-  return params;
-}
-
-double PglModel::target_tau(int64_t step, int64_t total_steps) const {
-  return ema_tau(step, total_steps, options.tau_base);
-}
-
-void PglModel::update_target(int64_t step, int64_t total_steps) {
-  const double tau = target_tau(step, total_steps);
-  ema_update(*target_backbone, *backbone, tau);
-  ema_update(*target_projector, *projector, tau);
 }
 
 }  // namespace pgl::ssl

@@ -3,34 +3,22 @@
 // prior-guided aligner and compared voxel by voxel with the symmetric local consistency loss.
 #include <torch/torch.h>
 
-#include "pgl/nn/heads.h"
-#include "pgl/nn/resunet.h"
-#include "pgl/ssl/method.h"
+#include "pgl/ssl/siamese_model.h"
 
 namespace pgl::ssl {
 
-class PglModel : public SslMethod {
+class PglModel : public SiameseModel<nn::LocalHead> {
  public:
   explicit PglModel(const SslOptions& options);
   std::string method_name() const override { return "pgl"; }
   // Uses view1, view2, priors1, priors2.
   torch::Tensor loss(const SslBatch& batch) override;
-  std::vector<torch::Tensor> online_parameters() const override;
-  void update_target(int64_t step, int64_t total_steps) override;
-  double target_tau(int64_t step, int64_t total_steps) const override;
-  nn::ResUNet3D online_backbone() const override { return backbone; }
 
   // Aligned outputs of a batch: p1, p2 (online, with graph) and z1, z2 (target), each [N, 2c0, A, A, A].
   struct Aligned {
     torch::Tensor p1, p2, z1, z2;
   };
   Aligned aligned_outputs(const SslBatch& batch);
-
-  SslOptions options;
-  nn::ResUNet3D backbone{nullptr};
-  nn::LocalHead projector{nullptr}, predictor{nullptr};
-  nn::ResUNet3D target_backbone{nullptr};
-  nn::LocalHead target_projector{nullptr};
 };
 
 }  // namespace pgl::ssl

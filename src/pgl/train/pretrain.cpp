@@ -25,6 +25,7 @@
 #include "pgl/train/runtime.h"
 #include "pgl/train/schedule.h"
 #include "pgl/train/ssl_batches.h"
+#include "pgl/train/step_window.h"
 
 namespace pgl::train {
 namespace fs = std::filesystem;
@@ -142,8 +143,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
 
   Progress progress("pretrain", config.steps);
   method->train();
-  double window_loss = 0, window_wait = 0, window_time = 0;
-  int64_t window_steps = 0;
+  StepWindow window(config.batch, started);
   for (int64_t step = start; step < config.steps; ++step) {
     auto t0 = std::chrono::steady_clock::now();
     double wait = 0;
@@ -167,27 +167,14 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     if (!std::isfinite(value))
       throw Error(run.path(),
                   fmt::format("loss became {} at step {}; lower --lr or set --clip-grad", value, step));
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    window_loss += value;
-    window_wait += wait;
-    window_time += seconds;
-    ++window_steps;
+    window.add(value, wait, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     progress.update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", value, lr));
     bool last = step + 1 == config.steps;
     if ((step + 1) % config.log_every == 0 || last) {
-      double n = static_cast<double>(window_steps);
-      result.final_loss = window_loss / n;
-      run.log_metrics(
-          {{"step", step + 1},
-           {"loss", window_loss / n},
-           {"lr", lr},
-           {"tau", method->target_tau(step, config.steps)},
-           {"step_ms", 1000 * window_time / n},
-           {"samples_per_s", static_cast<double>(config.batch) * n / window_time},
-           {"data_wait", window_time > 0 ? window_wait / window_time : 0.0},
-           {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
-      window_loss = window_wait = window_time = 0;
-      window_steps = 0;
+      result.final_loss = window.mean_loss();
+      nlohmann::json line = window.flush(step + 1, lr);
+      line["tau"] = method->target_tau(step, config.steps);
+      run.log_metrics(line);
     }
     bool stop = config.stop_at > 0 && step + 1 >= config.stop_at && !last;
     if ((step + 1) % config.checkpoint_every == 0 || last || stop) save("latest", step + 1);

@@ -1,0 +1,47 @@
+#pragma once
+// StepWindow: the running means a training loop logs to metrics.jsonl every --log-every steps. Pretraining
+// and fine-tuning log the same fields (loss, lr, step_ms, samples_per_s, data_wait, elapsed_s) and add their
+// own (tau).
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+namespace pgl::train {
+
+class StepWindow {
+ public:
+  using Clock = std::chrono::steady_clock;
+  StepWindow(int64_t batch, Clock::time_point started) : batch_(batch), started_(started) {}
+
+  // One step: its loss, the seconds it waited for data and the seconds it took in all.
+  void add(double loss, double wait_seconds, double step_seconds) {
+    loss_ += loss;
+    wait_ += wait_seconds;
+    time_ += step_seconds;
+    ++steps_;
+  }
+  double mean_loss() const { return steps_ > 0 ? loss_ / static_cast<double>(steps_) : 0.0; }
+
+  // The metrics line for `step` (the number of steps done), then a new window starts.
+  nlohmann::json flush(int64_t step, double lr) {
+    const double n = static_cast<double>(steps_);
+    nlohmann::json line = {{"step", step},
+                           {"loss", mean_loss()},
+                           {"lr", lr},
+                           {"step_ms", n > 0 ? 1000 * time_ / n : 0.0},
+                           {"samples_per_s", time_ > 0 ? static_cast<double>(batch_) * n / time_ : 0.0},
+                           {"data_wait", time_ > 0 ? wait_ / time_ : 0.0},
+                           {"elapsed_s", std::chrono::duration<double>(Clock::now() - started_).count()}};
+    loss_ = wait_ = time_ = 0;
+    steps_ = 0;
+    return line;
+  }
+
+ private:
+  int64_t batch_;
+  Clock::time_point started_;
+  double loss_ = 0, wait_ = 0, time_ = 0;
+  int64_t steps_ = 0;
+};
+
+}  // namespace pgl::train
