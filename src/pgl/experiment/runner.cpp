@@ -55,6 +55,21 @@ std::vector<Case> test_cases(const Dataset& d, const ExperimentConfig& c) {
   return out;
 }
 
+// The settings every run of the experiment shares, pretraining or fine-tuning.
+template <typename RunConfig>
+void set_common_fields(const ExperimentConfig& c, const std::string& out, int64_t steps, int seed,
+                       RunConfig* run) {
+  run->out = out;
+  run->preset = c.preset;
+  run->steps = steps;
+  run->seed = static_cast<uint64_t>(seed);
+  run->threads = c.threads;
+  run->cache = c.cache;
+  run->precision = c.precision;
+  run->plan = c.plan;
+  run->checkpoint_every = std::max<int64_t>(50, steps / 10);
+}
+
 void pretrain(const ExperimentConfig& c, const std::string& method, int seed,
               const std::vector<std::string>& test_ids, const Paths& paths) {
   std::string run = paths.pretrain(method, seed);
@@ -64,18 +79,10 @@ void pretrain(const ExperimentConfig& c, const std::string& method, int seed,
   p.data = {c.data};
   p.data.insert(p.data.end(), c.pretrain_data.begin(), c.pretrain_data.end());
   p.exclude = test_ids;
-  p.out = run;
+  set_common_fields(c, run, c.pretrain_steps, seed, &p);
   p.method = name;
   p.priors = priors;
-  p.preset = c.preset;
-  p.steps = c.pretrain_steps;
   p.lr = c.pretrain_lr;
-  p.seed = static_cast<uint64_t>(seed);
-  p.threads = c.threads;
-  p.cache = c.cache;
-  p.precision = c.precision;
-  p.plan = c.plan;
-  p.checkpoint_every = std::max<int64_t>(50, c.pretrain_steps / 10);
   std::printf("\n== pretrain %s (seed %d): %lld steps -> %s\n", method.c_str(), seed,
               static_cast<long long>(c.pretrain_steps), run.c_str());
   train::run_pretraining(p, started(run));
@@ -90,22 +97,14 @@ void finetune(const ExperimentConfig& c, const std::string& method, double fract
   f.data = c.data;
   f.exclude = test_ids;
   f.init = method == "random" ? "random" : paths.pretrain(method, seed);
-  f.out = run;
-  f.preset = c.preset;
+  set_common_fields(c, run, c.finetune_steps, seed, &f);
   f.label_fraction = fraction;
   f.val_fraction = 0.2;
-  f.steps = c.finetune_steps;
   f.val_every = c.val_every > 0 ? c.val_every : std::max<int64_t>(1, c.finetune_steps / 4);
   f.val_max_cases = c.val_max_cases;
   f.optimizer = c.optimizer;
   f.lr = c.finetune_lr;
   f.warmup_steps = c.warmup_steps;
-  f.seed = static_cast<uint64_t>(seed);
-  f.threads = c.threads;
-  f.cache = c.cache;
-  f.precision = c.precision;
-  f.plan = c.plan;
-  f.checkpoint_every = std::max<int64_t>(50, c.finetune_steps / 10);
   std::printf("\n== finetune %s: %lld steps -> %s\n", cell.c_str(), static_cast<long long>(c.finetune_steps),
               run.c_str());
   seg::run_finetuning(f, started(run));
