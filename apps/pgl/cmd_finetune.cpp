@@ -11,6 +11,8 @@ void register_finetune(CLI::App& app) {
   auto* cmd = app.add_subcommand("finetune",
                                  "Fine-tune the segmentation network (from random or pretrained weights)");
   cmd->add_option("--data", c->data, "Labelled data set (MSD or nnU-Net raw layout)")->required();
+  cmd->add_option("--exclude", c->exclude, "Case ids never used (held-out test cases), comma-separated")
+      ->delimiter(',');
   cmd->add_option("--init", c->init, "random | pretraining run folder | exported weights.pt")
       ->capture_default_str();
   cmd->add_flag("--allow-partial", c->allow_partial,

@@ -39,8 +39,12 @@ PreprocessingPlan finetune_plan(const Dataset& dataset, const FinetuneConfig& c,
   if (init.description.contains("plan")) {
     auto pretrained = PreprocessingPlan::from_json(init.description.at("plan"), init.source);
     if (options.modality.empty()) options.modality = pretrained.modality;
-    if (options.window_low != PlanOptions{}.window_low || options.window_high != PlanOptions{}.window_high)
-      run.log("--ct-window ignored: the pretrained backbone fixes the normalisation");
+    const bool window_given =
+        options.window_low != PlanOptions{}.window_low || options.window_high != PlanOptions{}.window_high;
+    if (window_given &&
+        (options.window_low != pretrained.window_low || options.window_high != pretrained.window_high))
+      run.log(fmt::format("--ct-window [{}, {}] ignored: the pretrained backbone fixes the normalisation",
+                          options.window_low, options.window_high));
     options.window_low = pretrained.window_low;
     options.window_high = pretrained.window_high;
     run.log(fmt::format("normalisation from the pretrained plan: {} window [{}, {}]", pretrained.modality,
