@@ -28,6 +28,8 @@ void register_experiment(CLI::App& app) {
   cmd->add_option("--optimizer", c->optimizer, "Fine-tuning optimiser: adam | sgd")->capture_default_str();
   cmd->add_option("--finetune-lr", c->finetune_lr, "Fine-tuning learning rate (0: optimiser default)");
   cmd->add_option("--warmup-steps", c->warmup_steps, "Fine-tuning warm-up steps")->capture_default_str();
+  cmd->add_option("--transfer", c->transfer, "Fine-tuning takes all of the backbone, or its encoder only")
+      ->capture_default_str();
   cmd->add_option("--val-every", c->val_every, "Fine-tuning validation interval (0: 4 per run)");
   cmd->add_option("--val-max-cases", c->val_max_cases, "Validation cases per fine-tuning run")
       ->capture_default_str();

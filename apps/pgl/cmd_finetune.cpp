@@ -15,6 +15,7 @@ void register_finetune(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--init", c->init, "random | pretraining run folder | exported weights.pt")
       ->capture_default_str();
+  cmd->add_option("--transfer", c->transfer, "all | encoder (keep the fresh decoder)")->capture_default_str();
   cmd->add_flag("--allow-partial", c->allow_partial,
                 "Load the weights that fit when some names/shapes differ");
   cmd->add_option("--out", c->out, "Run folder")->required();
@@ -41,6 +42,10 @@ void register_finetune(CLI::App& app) {
   cmd->add_option("--warmup-steps", c->warmup_steps, "Linear warm-up steps")->capture_default_str();
   cmd->add_option("--freeze-encoder-steps", c->freeze_encoder_steps,
                   "Keep the encoder frozen for the first M steps")
+      ->capture_default_str();
+  cmd->add_option("--mirror-axes", c->mirror_axes,
+                  "Flips in augmentation and TTA: auto (no left-right flip when labels name a side), none, "
+                  "or letters of xyz")
       ->capture_default_str();
   cmd->add_option("--precision", c->precision, "fp32 | bf16")->capture_default_str();
   cmd->add_option("--threads", c->threads, "LibTorch threads")->capture_default_str();

@@ -92,6 +92,25 @@ TEST_F(Pipeline, FinetuneTransfersEveryBackboneTensor) {
   EXPECT_TRUE(fs::exists(path("ft/checkpoints/final.pt")));
 }
 
+TEST_F(Pipeline, EncoderOnlyTransferKeepsTheFreshDecoder) {
+  auto r = test::run_pgl("finetune --data " + path("spleen") + " --init " + path("pre") +
+                         " --transfer encoder --preset tiny --steps 1 --val-fraction 0" + common_ + "--out " +
+                         out("ft-encoder"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto transfer = read_json(out("ft-encoder/transfer.json"));
+  EXPECT_TRUE(transfer["missing"].empty());
+  EXPECT_TRUE(transfer["unexpected"].empty());
+  ASSERT_FALSE(transfer["loaded"].empty());
+  for (const auto& name : transfer["loaded"]) {
+    const std::string n = name.get<std::string>();
+    EXPECT_TRUE(n.rfind("backbone.stem.", 0) == 0 || n.rfind("backbone.enc.", 0) == 0) << n;
+  }
+  size_t decoder = 0;
+  for (const auto& name : transfer["reinitialised"])
+    decoder += name.get<std::string>().rfind("backbone.dec.", 0) == 0;
+  EXPECT_GT(decoder, 10u);
+}
+
 TEST_F(Pipeline, WrongPresetIsRefusedWithAClearMessage) {
   auto r = test::run_pgl("finetune --data " + path("spleen") + " --init " + path("pre") +
                          " --preset small --steps 1" + common_ + "--out " + out("ft-wrong"));

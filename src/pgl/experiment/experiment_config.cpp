@@ -9,7 +9,7 @@ namespace pgl::experiment {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ExperimentConfig, data, pretrain_data, methods,
                                                 label_fractions, seeds, preset, pretrain_steps,
                                                 finetune_steps, pretrain_lr, optimizer, finetune_lr,
-                                                warmup_steps, val_every, val_max_cases, test_split,
+                                                warmup_steps, transfer, val_every, val_max_cases, test_split,
                                                 test_fraction, out, threads, cache, plan, precision, tta)
 
 nlohmann::json ExperimentConfig::to_json() const { return *this; }

@@ -21,9 +21,10 @@ struct ExperimentConfig {
   int64_t finetune_steps = 2000;
   double pretrain_lr = 0.02;
   std::string optimizer = "adam";
-  double finetune_lr = 0;    // 0: the optimiser's default
-  int64_t warmup_steps = 0;  // fine-tuning warm-up (helps transferred layers)
-  int64_t val_every = 0;     // 0: four validations per run
+  double finetune_lr = 0;        // 0: the optimiser's default
+  int64_t warmup_steps = 0;      // fine-tuning warm-up (helps transferred layers)
+  std::string transfer = "all";  // all | encoder: what fine-tuning takes from the pretrained backbone
+  int64_t val_every = 0;         // 0: four validations per run
   int64_t val_max_cases = 4;
   std::string test_split;  // test cases = this split of dataset.json, else a seeded share:
   double test_fraction = 0.2;

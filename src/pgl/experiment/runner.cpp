@@ -105,6 +105,7 @@ void finetune(const ExperimentConfig& c, const std::string& method, double fract
   f.optimizer = c.optimizer;
   f.lr = c.finetune_lr;
   f.warmup_steps = c.warmup_steps;
+  f.transfer = c.transfer;
   std::printf("\n== finetune %s: %lld steps -> %s\n", cell.c_str(), static_cast<long long>(c.finetune_steps),
               run.c_str());
   seg::run_finetuning(f, started(run));

@@ -61,7 +61,7 @@ int64_t class_count(const Dataset& dataset) {
 }
 
 bool is_encoder_parameter(const std::string& name) {
-  return name.rfind("backbone.stem.", 0) == 0 || name.rfind("backbone.enc.", 0) == 0;
+  return name.rfind("backbone.", 0) == 0 && is_encoder_name(name.substr(9));
 }
 
 void set_encoder_frozen(SegNet& net, bool frozen) {
@@ -74,12 +74,15 @@ void set_encoder_frozen(SegNet& net, bool frozen) {
 FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   auto started = std::chrono::steady_clock::now();
   train::RunFolder run(requested.out, resume);
+  // The data set's label names decide the "auto" mirror axes, so they are resolved before anything else.
+  Dataset dataset = open_dataset(requested.data);
+  FinetuneConfig with_axes = requested;
+  with_axes.mirror_axes = resolve_mirror_axes(requested.mirror_axes, dataset.labels);
   FinetuneConfig config =
-      resume ? train::config_for_resume<FinetuneConfig>(requested, run) : requested.resolved();
+      resume ? train::config_for_resume<FinetuneConfig>(with_axes, run) : with_axes.resolved();
   train::configure_threads(config.threads);
   torch::manual_seed(config.seed);
 
-  Dataset dataset = open_dataset(config.data);
   CaseSplit split = split_cases(dataset, config);
   InitWeights init = load_init_weights(config.init);
   PreprocessingPlan plan =
@@ -97,6 +100,9 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       "{} steps, {} {:.2g}",
       version(), config.init, config.preset, config.base, config.levels, config.patch, config.batch, classes,
       config.steps, config.optimizer, config.lr));
+  if (requested.mirror_axes == "auto")
+    run.log(fmt::format("mirror axes (augmentation and TTA): {}{}", config.mirror_axes,
+                        config.mirror_axes == "yz" ? " (labels name a side: no left-right flips)" : ""));
   run.log(
       fmt::format("cases: {} labelled of {} training, {} validation; plan {} spacing {:.3g}x{:.3g}x{:.3g} mm",
                   split.labeled.size(), split.train.size(), split.validation.size(), plan.modality,
@@ -112,7 +118,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       train::open_volume_pool(build_cache(val_cases, plan, cache_root, true, config.threads), true);
 
   SegNet net(nn::ResUNet3DOptions(1).base(config.base).levels(config.levels), classes);
-  TransferReport report = transfer_backbone(net, init, config.allow_partial);
+  TransferReport report = transfer_backbone(net, init, config.allow_partial, config.transfer == "encoder");
   run.write_json("transfer.json", report.to_json());
   run.log(report.to_text().substr(0, report.to_text().find('\n')));
 
@@ -170,6 +176,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   batch_options.patch = {config.patch, config.patch, config.patch};
   batch_options.batch = config.batch;
   batch_options.seed = config.seed;
+  batch_options.flip_axes = mirror_flags(config.mirror_axes);
   SegBatchSource source(train_pool, batch_options);
   train::Prefetcher<SegBatch> prefetcher(
       [&source](int64_t step) {

@@ -2,19 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "pgl/core/error.h"
 #include "pgl/core/hash.h"
 #include "pgl/nn/presets.h"
 
 namespace pgl::seg {
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FinetuneConfig, data, exclude, init, allow_partial, out,
-                                                preset, base, levels, patch, batch, val_split, val_fraction,
-                                                label_fraction, num_labeled, steps, val_every, val_max_cases,
-                                                optimizer, lr, momentum, weight_decay, warmup_steps,
-                                                poly_exponent, freeze_encoder_steps, precision, threads,
-                                                data_workers, prefetch, seed, checkpoint_every, log_every,
-                                                stop_at, cache, plan)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FinetuneConfig, data, exclude, init, allow_partial, transfer,
+                                                out, preset, base, levels, patch, batch, val_split,
+                                                val_fraction, label_fraction, num_labeled, steps, val_every,
+                                                val_max_cases, optimizer, lr, momentum, weight_decay,
+                                                warmup_steps, poly_exponent, freeze_encoder_steps,
+                                                mirror_axes, precision, threads, data_workers, prefetch, seed,
+                                                checkpoint_every, log_every, stop_at, cache, plan)
 
 FinetuneConfig FinetuneConfig::resolved() const {
   FinetuneConfig c = *this;
@@ -25,6 +27,9 @@ FinetuneConfig FinetuneConfig::resolved() const {
   if (c.batch <= 0) c.batch = p.batch;
   if (c.optimizer != "adam" && c.optimizer != "sgd")
     throw Error(fmt::format("unknown optimizer '{}' (expected adam or sgd)", c.optimizer));
+  if (c.transfer != "all" && c.transfer != "encoder")
+    throw Error(fmt::format("unknown --transfer '{}' (expected all or encoder)", c.transfer));
+  if (c.mirror_axes != "auto") mirror_flags(c.mirror_axes);  // validates
   if (c.lr <= 0) c.lr = c.optimizer == "adam" ? 1e-3 : 1e-2;
   if (c.data.empty()) throw Error("no --data given");
   if (c.steps <= 0) throw Error("--steps must be positive");
@@ -39,6 +44,29 @@ FinetuneConfig FinetuneConfig::resolved() const {
   if (c.checkpoint_every <= 0) c.checkpoint_every = c.steps;
   if (c.log_every <= 0) c.log_every = 1;
   return c;
+}
+
+std::string resolve_mirror_axes(const std::string& axes, const std::map<int, std::string>& labels) {
+  if (axes != "auto") return axes;
+  for (const auto& [id, name] : labels) {
+    std::string lower = name;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (id > 0 && (lower.find("left") != std::string::npos || lower.find("right") != std::string::npos))
+      return "yz";
+  }
+  return "xyz";
+}
+
+std::array<bool, 3> mirror_flags(const std::string& axes) {
+  std::array<bool, 3> flags{false, false, false};
+  if (axes == "none") return flags;
+  if (axes.empty()) throw Error("--mirror-axes is empty (expected auto, none or letters of xyz)");
+  for (char a : axes) {
+    if (a != 'x' && a != 'y' && a != 'z')
+      throw Error(fmt::format("--mirror-axes '{}': expected auto, none or letters of xyz", axes));
+    flags[static_cast<size_t>('z' - a)] = true;  // z -> D (0), y -> H (1), x -> W (2)
+  }
+  return flags;
 }
 
 nlohmann::json FinetuneConfig::to_json() const { return *this; }

@@ -1,6 +1,8 @@
 #pragma once
 // Every setting of a fine-tuning run (written resolved to RUN/config.json and into every checkpoint).
+#include <array>
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@ struct FinetuneConfig {
   std::vector<std::string> exclude;  // case ids never used (e.g. an experiment's test cases)
   std::string init = "random";       // "random" | pretraining run folder | exported weights.pt
   bool allow_partial = false;        // load what fits when the weights do not match the network
+  std::string transfer = "all";      // all | encoder (stem + down path only; the decoder starts fresh)
   std::string out;
   std::string preset = "small";
   int64_t base = 0, levels = 0, patch = 0, batch = 0;  // 0: from the preset
@@ -34,6 +37,9 @@ struct FinetuneConfig {
   int64_t warmup_steps = 0;
   double poly_exponent = 0.9;
   int64_t freeze_encoder_steps = 0;  // encoder (stem + down path) frozen for the first M steps
+  // Axes flipped by the training augmentation and by mirror TTA: any of "xyz" (canonical LPS axes), "none",
+  // or "auto": xyz, but not x when a label name says left or right (a flipped left kidney is a right one).
+  std::string mirror_axes = "auto";
   std::string precision = "fp32";
   int threads = 2;
   int data_workers = 1;
@@ -50,5 +56,10 @@ struct FinetuneConfig {
   static FinetuneConfig from_json(const nlohmann::json& j, const std::string& source);
   std::string trajectory_hash() const;
 };
+
+// "auto" resolved against the data set's label names (see FinetuneConfig::mirror_axes); others unchanged.
+std::string resolve_mirror_axes(const std::string& axes, const std::map<int, std::string>& labels);
+// "xyz"-style axes as flags over the tensor dimensions (D, H, W) = (z, y, x).
+std::array<bool, 3> mirror_flags(const std::string& axes);
 
 }  // namespace pgl::seg

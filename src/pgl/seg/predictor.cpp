@@ -6,6 +6,7 @@
 
 #include "pgl/core/error.h"
 #include "pgl/io/spatial.h"
+#include "pgl/seg/finetune_config.h"
 #include "pgl/seg/validation.h"
 #include "pgl/train/checkpoint.h"
 
@@ -51,6 +52,7 @@ Predictor Predictor::load(const std::string& model, const std::string& which) {
   for (const auto& [id, name] : ck.meta.at("labels").items())
     p.label_names_[std::stoi(id)] = name.get<std::string>();
   p.precision_ = ck.meta.at("config").value("precision", "fp32");
+  p.mirror_axes_ = mirror_flags(ck.meta.at("config").value("mirror_axes", "xyz"));
   return p;
 }
 
@@ -62,7 +64,7 @@ LabelMap Predictor::predict(const Volume& input, bool mirror, std::vector<Volume
   auto volume = torch::from_blob(pre.data.data(), {1, g.size[2], g.size[1], g.size[0]}, torch::kFloat);
   float pad = *std::min_element(pre.data.begin(), pre.data.end());
   SlidingWindowOptions options = window_;
-  options.mirror = mirror;
+  if (mirror) options.mirror_axes = mirror_axes_;
   auto probs = predict_probabilities(net_, volume, options, pad, precision_);
 
   // Back to the input grid: each class's probability resampled (linear) onto the canonical input grid,

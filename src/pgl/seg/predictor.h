@@ -32,6 +32,7 @@ class Predictor {
   SegNet net_{nullptr};
   PreprocessingPlan plan_;
   SlidingWindowOptions window_;
+  std::array<bool, 3> mirror_axes_{true, true, true};  // the axes the training flipped: TTA uses these
   std::map<int, std::string> label_names_;
   std::string checkpoint_, precision_ = "fp32";
 };

@@ -77,7 +77,9 @@ SegBatch SegBatchSource::make(int64_t step) const {
     torch::Tensor label = crop_labels_nearest(v.label_tensor(), box, o.patch);                 // [P...]
     if (o.augment) {
       augment::Flip3 flip{};
-      for (auto& f : flip) f = augment::chance(rng, o.flip_probability);
+      for (size_t a = 0; a < 3;
+           ++a)  // draw for every axis, so the random stream does not depend on flip_axes
+        flip[a] = augment::chance(rng, o.flip_probability) && o.flip_axes[a];
       image = augment::apply_flip(image, flip);
       label = augment::apply_flip(label, flip);
       image = augment::augment_intensity(image, o.intensity, rng);

@@ -27,7 +27,8 @@ struct SegBatchOptions {
   bool augment = true;
   double scale_probability = 0.2;  // nnU-Net's rate
   double scale_min = 0.85, scale_max = 1.25;
-  double flip_probability = 0.5;  // per axis
+  double flip_probability = 0.5;                    // per axis
+  std::array<bool, 3> flip_axes{true, true, true};  // which of (D, H, W) may be flipped
   augment::IntensityOptions intensity;
 };
 

@@ -56,8 +56,17 @@ torch::Tensor sliding_window_probabilities(
   const auto starts_d = window_starts(padded[0], options.patch[0], options.step);
   const auto starts_h = window_starts(padded[1], options.patch[1], options.step);
   const auto starts_w = window_starts(padded[2], options.patch[2], options.step);
-  std::vector<std::vector<int64_t>> flips = {{}};
-  if (options.mirror) flips = {{}, {2}, {3}, {4}, {2, 3}, {2, 4}, {3, 4}, {2, 3, 4}};
+  std::vector<std::vector<int64_t>> flips;  // tensor dims of [1, 1, D, H, W] for every subset of the axes
+  for (int subset = 0; subset < 8; ++subset) {
+    std::vector<int64_t> dims;
+    bool allowed = true;
+    for (int a = 0; a < 3; ++a)
+      if (subset & (1 << a)) {
+        allowed = allowed && options.mirror_axes[static_cast<size_t>(a)];
+        dims.push_back(2 + a);
+      }
+    if (allowed) flips.push_back(dims);
+  }
   for (int64_t d : starts_d)
     for (int64_t h : starts_h)
       for (int64_t w : starts_w) {

@@ -1,7 +1,7 @@
 #pragma once
 // Sliding-window inference (DESIGN.md §2): windows at half-patch steps, each window's softmax weighted by a
 // Gaussian importance map (sigma = patch / 8; zeros clamped to the smallest non-zero value), optional mirror
-// test-time augmentation over the 8 flip combinations.
+// test-time augmentation over the flip combinations of the allowed axes (8 for all three).
 #include <torch/torch.h>
 
 #include <array>
@@ -22,7 +22,8 @@ std::vector<int64_t> window_starts(int64_t size, int64_t patch, double step_frac
 struct SlidingWindowOptions {
   Shape3 patch{48, 48, 48};
   double step = 0.5;
-  bool mirror = false;  // average over the 8 flip combinations
+  // Mirror TTA: average over every combination of flips along these of (D, H, W); none = no TTA.
+  std::array<bool, 3> mirror_axes{false, false, false};
 };
 
 // volume: [1, D, H, W] (normalised). logits_fn: [N, 1, P...] -> [N, K, P...].

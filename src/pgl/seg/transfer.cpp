@@ -76,7 +76,12 @@ nlohmann::json TransferReport::to_json() const {
           {"unexpected", unexpected}, {"mismatched", mismatched}, {"reinitialised", reinitialised}};
 }
 
-TransferReport transfer_backbone(SegNet& net, const InitWeights& init, bool allow_partial) {
+bool is_encoder_name(const std::string& name) {
+  return name.rfind("stem.", 0) == 0 || name.rfind("enc.", 0) == 0;
+}
+
+TransferReport transfer_backbone(SegNet& net, const InitWeights& init, bool allow_partial,
+                                 bool encoder_only) {
   TransferReport report;
   report.source = init.source;
   for (const auto& item : net->named_parameters())
@@ -92,6 +97,10 @@ TransferReport transfer_backbone(SegNet& net, const InitWeights& init, bool allo
     for (const auto& item : targets) {
       const std::string& name = item.key();
       seen.insert(name);
+      if (encoder_only && !is_encoder_name(name)) {
+        report.reinitialised.push_back("backbone." + name);
+        continue;
+      }
       const torch::Tensor* source = init.backbone.find(name);
       if (!source) {
         report.missing.push_back("backbone." + name);

@@ -29,7 +29,12 @@ struct TransferReport {
 };
 
 // Copies matching backbone tensors into `net`. Throws pgl::Error on missing, unexpected or mis-shaped names
-// unless allow_partial. For "random" nothing is copied and the report says so.
-TransferReport transfer_backbone(SegNet& net, const InitWeights& init, bool allow_partial);
+// unless allow_partial. For "random" nothing is copied and the report says so. encoder_only keeps the
+// network's fresh decoder (its names are listed as reinitialised, the weights' decoder tensors are skipped).
+TransferReport transfer_backbone(SegNet& net, const InitWeights& init, bool allow_partial,
+                                 bool encoder_only = false);
+
+// Stem and down path: what --transfer encoder and --freeze-encoder-steps act on (ResUNet3D names).
+bool is_encoder_name(const std::string& backbone_name);
 
 }  // namespace pgl::seg
