@@ -11,13 +11,13 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 KBP=../shared/data/openkbp/imagesTr/pt_201.nii.gz
 "$PGL" phantom --task spleen --cases 1 --seed 7 --size 512,512,100 --spacing 0.8,0.8,2.5 --out "$WORK/ct512" \
-  >/dev/null
+  >/dev/null 2>&1
 BIG=$(ls "$WORK"/ct512/imagesTr/*.nii.gz)
 
 seconds() {  # seconds INPUT ARGS...: wall time of one prediction
   local input=$1; shift
   local t0=$(date +%s.%N)
-  "$PGL" predict --model "$MODEL" --input "$input" --out "$WORK/pred" "$@" >/dev/null
+  "$PGL" predict --model "$MODEL" --input "$input" --out "$WORK/pred" "$@" >/dev/null 2>&1
   awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'
 }
 
