@@ -78,6 +78,19 @@ TEST_F(Pipeline, PretrainingLossFallsOnPhantoms) {
       EXPECT_TRUE(l.contains(key)) << key;
 }
 
+TEST_F(Pipeline, ExcludedCasesNeverReachPretraining) {
+  const std::string by_path = fs::absolute(path("spleen/imagesTr/case_000.nii.gz")).string();
+  auto r = test::run_pgl("pretrain --data " + path("spleen") + " --exclude " + by_path +
+                         ",case_001 --preset tiny --steps 1" + common_ + "--out " + out("pre-exclude"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto used = read_json(out("pre-exclude/cases.json"))["pretraining"];
+  EXPECT_EQ(used.size(), 4u);
+  for (const auto& c : used) {
+    EXPECT_NE(c["id"], "case_000");
+    EXPECT_NE(c["id"], "case_001");
+  }
+}
+
 TEST_F(Pipeline, FinetuneTransfersEveryBackboneTensor) {
   auto transfer = read_json(path("ft/transfer.json"));
   EXPECT_TRUE(transfer["missing"].empty());

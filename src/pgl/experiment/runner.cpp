@@ -71,14 +71,14 @@ void set_common_fields(const ExperimentConfig& c, const std::string& out, int64_
 }
 
 void pretrain(const ExperimentConfig& c, const std::string& method, int seed,
-              const std::vector<std::string>& test_ids, const Paths& paths) {
+              const std::vector<std::string>& test_images, const Paths& paths) {
   std::string run = paths.pretrain(method, seed);
   if (finished(run)) return;
   auto [name, priors] = pretrain_method_and_priors(method);
   train::PretrainConfig p;
   p.data = {c.data};
   p.data.insert(p.data.end(), c.pretrain_data.begin(), c.pretrain_data.end());
-  p.exclude = test_ids;
+  p.exclude = test_images;  // by path: --pretrain-data may reuse the test cases' ids for other images
   set_common_fields(c, run, c.pretrain_steps, seed, &p);
   p.method = name;
   p.priors = priors;
@@ -156,10 +156,11 @@ void run_experiment(const ExperimentConfig& c) {
   Dataset dataset = open_dataset(c.data);
   if (!dataset.labeled()) throw Error(c.data, "the experiment needs a labelled data set");
   std::vector<Case> tests = test_cases(dataset, c);
-  std::vector<std::string> test_ids;
+  std::vector<std::string> test_ids, test_image_paths;
   json test_images = json::object(), test_labels = json::object();
   for (const auto& t : tests) {
     test_ids.push_back(t.id);
+    test_image_paths.push_back(t.image);
     test_images[t.id] = t.image;
     test_labels[t.id] = t.label;
   }
@@ -205,7 +206,7 @@ void run_experiment(const ExperimentConfig& c) {
 
   for (int seed : seeds)
     for (const auto& m : c.methods)
-      if (m != "random") pretrain(c, m, seed, test_ids, paths);
+      if (m != "random") pretrain(c, m, seed, test_image_paths, paths);
 
   std::ostringstream csv;
   csv << "method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd\n";

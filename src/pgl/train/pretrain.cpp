@@ -52,6 +52,16 @@ SslBatchOptions batch_options(const PretrainConfig& c, const PreprocessingPlan& 
   return o;
 }
 
+// An exclusion names a case by id (in every data set) or by its image path.
+bool is_excluded(const Case& c, const std::vector<std::string>& exclude) {
+  for (const auto& e : exclude) {
+    if (e == c.id) return true;
+    std::error_code ec;
+    if (e.find('/') != std::string::npos && fs::equivalent(e, c.image, ec)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
@@ -67,7 +77,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   for (const auto& folder : config.data) {
     datasets.push_back(open_dataset(folder));
     for (Case c : datasets.back().cases) {
-      if (std::find(config.exclude.begin(), config.exclude.end(), c.id) != config.exclude.end()) continue;
+      if (is_excluded(c, config.exclude)) continue;
       c.label.clear();
       cases.push_back(std::move(c));
     }
@@ -80,6 +90,9 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   config_json["pgl_version"] = version();
   run.write_json("config.json", config_json);
   run.write_json("plan.json", plan.to_json());
+  json used = json::array();  // which images the pretraining saw, so it is always known
+  for (const auto& c : cases) used.push_back({{"id", c.id}, {"image", c.image}});
+  run.write_json("cases.json", {{"pretraining", used}});
   run.log(fmt::format(
       "pgl {} pretrain: method {} (priors {}), preset {} (base {}, levels {}, patch {}^3, batch {}), "
       "{} steps, {} threads",

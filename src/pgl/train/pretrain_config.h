@@ -11,10 +11,11 @@
 namespace pgl::train {
 
 struct PretrainConfig {
-  std::vector<std::string> data;     // data set folders (MSD, nnU-Net raw, plain folders); labels are ignored
-  std::vector<std::string> exclude;  // case ids never used (e.g. an experiment's test cases)
-  std::string out;                   // run folder
-  std::string method = "pgl";        // pgl | byol | genesis
+  std::vector<std::string> data;  // data set folders (MSD, nnU-Net raw, plain folders); labels are ignored
+  // Cases never used (e.g. an experiment's test cases): a case id (in every data set) or an image path.
+  std::vector<std::string> exclude;
+  std::string out;             // run folder
+  std::string method = "pgl";  // pgl | byol | genesis
   std::string priors = "crop,flip";
   std::string preset = "small";
   int64_t base = 0, levels = 0, patch = 0, batch = 0;  // 0: from the preset
