@@ -120,7 +120,10 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   SegNet net(nn::ResUNet3DOptions(1).base(config.base).levels(config.levels), classes);
   TransferReport report = transfer_backbone(net, init, config.allow_partial, config.transfer == "encoder");
   run.write_json("transfer.json", report.to_json());
-  run.log(report.to_text().substr(0, report.to_text().find('\n')));
+  // The whole table when something did not fit (--allow-partial); otherwise the counts (transfer.json lists
+  // all).
+  const std::string table = report.to_text();
+  run.log(report.complete() ? table.substr(0, table.find('\n')) : table);
 
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (config.optimizer == "adam")
