@@ -39,6 +39,20 @@ double jitter(double fraction, size_t index, size_t count) {
   return fraction * std::pow(10.0, offset);
 }
 
+// Lays the charts out in up to three columns; a figure with no chart gets one that says why.
+void lay_out_grid(Figure& fig, const std::string& empty_title, const std::string& empty_message) {
+  if (fig.charts.empty()) {
+    Chart empty;
+    empty.title = empty_title;
+    empty.empty_message = empty_message;
+    fig.charts.push_back(std::move(empty));
+  }
+  fig.columns = std::min<int>(3, static_cast<int>(fig.charts.size()));
+  const int rows = (static_cast<int>(fig.charts.size()) + fig.columns - 1) / fig.columns;
+  fig.width = fig.columns == 1 ? 700 : fig.columns == 2 ? 920 : 1140;
+  fig.height = 32 + 300 * rows;
+}
+
 }  // namespace
 
 Figure dice_vs_fraction_figure(const ExperimentStats& stats) {
@@ -146,16 +160,7 @@ Figure pretrain_loss_figure(const ExperimentSpec& spec, const ExperimentStats& s
     chart.series.push_back(std::move(s));
     fig.charts.push_back(std::move(chart));
   }
-  if (fig.charts.empty()) {
-    Chart empty;
-    empty.title = "no pretraining logs";
-    empty.empty_message = "no pretrain/<method>-s<seed>/metrics.jsonl";
-    fig.charts.push_back(std::move(empty));
-  }
-  fig.columns = std::min<int>(3, static_cast<int>(fig.charts.size()));
-  const int rows = (static_cast<int>(fig.charts.size()) + fig.columns - 1) / fig.columns;
-  fig.width = fig.columns == 1 ? 700 : fig.columns == 2 ? 920 : 1140;
-  fig.height = 32 + 300 * rows;
+  lay_out_grid(fig, "no pretraining logs", "no pretrain/<method>-s<seed>/metrics.jsonl");
   return fig;
 }
 
@@ -193,17 +198,8 @@ Figure finetune_validation_figure(const ExperimentSpec& spec, const ExperimentSt
     any = any || !chart.series.empty();
     fig.charts.push_back(std::move(chart));
   }
-  if (!any) {
-    fig.charts.clear();
-    Chart empty;
-    empty.title = "no validation logs";
-    empty.empty_message = "no finetune/<cell>/metrics.jsonl with val_mean_dice";
-    fig.charts.push_back(std::move(empty));
-  }
-  fig.columns = std::min<int>(3, static_cast<int>(fig.charts.size()));
-  const int rows = (static_cast<int>(fig.charts.size()) + fig.columns - 1) / fig.columns;
-  fig.width = fig.columns == 1 ? 700 : fig.columns == 2 ? 920 : 1140;
-  fig.height = 32 + 300 * rows;
+  if (!any) fig.charts.clear();
+  lay_out_grid(fig, "no validation logs", "no finetune/<cell>/metrics.jsonl with val_mean_dice");
   return fig;
 }
 

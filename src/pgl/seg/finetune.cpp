@@ -61,7 +61,8 @@ int64_t class_count(const Dataset& dataset) {
 }
 
 bool is_encoder_parameter(const std::string& name) {
-  return name.rfind("backbone.", 0) == 0 && is_encoder_name(name.substr(9));
+  const std::string prefix = "backbone.";
+  return name.rfind(prefix, 0) == 0 && is_encoder_name(name.substr(prefix.size()));
 }
 
 void set_encoder_frozen(SegNet& net, bool frozen) {
