@@ -21,6 +21,7 @@ void register_experiment(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seeds", c->seeds, "Number of seeds (0..n-1)")->capture_default_str();
   cmd->add_option("--preset", c->preset, "tiny | small | base | paper")->capture_default_str();
+  cmd->add_option("--base", c->base, "Channels of level 0 (default: preset)");
   cmd->add_option("--pretrain-steps", c->pretrain_steps, "Pretraining steps per method and seed")
       ->capture_default_str();
   cmd->add_option("--finetune-steps", c->finetune_steps, "Fine-tuning steps per cell")->capture_default_str();

@@ -30,6 +30,9 @@ void register_pretrain(CLI::App& app) {
   cmd->add_option("--weight-decay", c->weight_decay, "Weight decay")->capture_default_str();
   cmd->add_option("--clip-grad", c->clip_grad, "Clip the global gradient norm (0 = off)")
       ->capture_default_str();
+  cmd->add_option("--intensity-augmentation", c->intensity_augmentation,
+                  "Noise, blur, brightness, contrast and gamma on each view (true | false)")
+      ->capture_default_str();
   cmd->add_option("--tau", c->tau_base, "EMA base momentum of the target network")->capture_default_str();
   cmd->add_option("--align-size", c->align_size, "Aligned grid edge A (PGL)")->capture_default_str();
   cmd->add_option("--align-samples", c->align_samples, "RoIAlign samples per axis and voxel")

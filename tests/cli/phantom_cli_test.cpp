@@ -11,11 +11,7 @@ namespace pgl {
 namespace {
 namespace fs = std::filesystem;
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(
-      std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
-}
+using test::read_json;
 
 TEST(PhantomCli, WritesMsdDataset) {
   test::TempDir dir;

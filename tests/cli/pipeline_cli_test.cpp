@@ -15,10 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return json::parse(in);
-}
+using test::read_json;
 
 std::vector<json> read_jsonl(const std::string& path) {
   std::vector<json> lines;

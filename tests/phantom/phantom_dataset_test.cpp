@@ -19,7 +19,7 @@ std::string read_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_bytes(path)); }
+using test::read_json;
 
 DatasetOptions options(const std::string& out, Task task, int cases) {
   DatasetOptions o;

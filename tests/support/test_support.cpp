@@ -80,4 +80,18 @@ CommandResult run_pgl(const std::string& arguments) {
   return result;
 }
 
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    ADD_FAILURE() << "cannot read " << path;
+    return nullptr;
+  }
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    ADD_FAILURE() << "malformed JSON in " << path;
+    return nullptr;
+  }
+  return j;
+}
+
 }  // namespace pgl::test

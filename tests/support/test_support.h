@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace pgl::test {
@@ -42,6 +43,9 @@ struct CommandResult {
 };
 CommandResult run_pgl(const std::string& arguments);
 std::string pgl_binary();
+
+// A JSON file's contents (a test failure, not an exception, when it is missing or malformed: null).
+nlohmann::json read_json(const std::string& path);
 std::string source_dir();
 
 }  // namespace pgl::test

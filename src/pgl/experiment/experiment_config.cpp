@@ -7,7 +7,7 @@
 namespace pgl::experiment {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ExperimentConfig, data, pretrain_data, methods,
-                                                label_fractions, seeds, preset, pretrain_steps,
+                                                label_fractions, seeds, preset, base, pretrain_steps,
                                                 finetune_steps, pretrain_lr, optimizer, finetune_lr,
                                                 warmup_steps, transfer, val_every, val_max_cases, test_split,
                                                 test_fraction, out, threads, cache, plan, precision, tta)
@@ -33,6 +33,7 @@ void ExperimentConfig::validate() const {
   for (double f : label_fractions)
     if (!(f > 0 && f <= 1)) throw Error(fmt::format("label fraction {} is not in (0, 1]", f));
   if (seeds < 1) throw Error("--seeds must be at least 1");
+  if (base < 0) throw Error("--base must be positive (0: the preset's)");
   if (test_split.empty() && !(test_fraction > 0 && test_fraction < 1))
     throw Error("--test-fraction must be in (0, 1)");
 }

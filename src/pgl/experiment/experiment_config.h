@@ -17,6 +17,7 @@ struct ExperimentConfig {
   std::vector<double> label_fractions{0.1, 0.25, 1.0};
   int seeds = 3;
   std::string preset = "small";
+  int64_t base = 0;  // channels of level 0; 0: the preset's
   int64_t pretrain_steps = 1000;
   int64_t finetune_steps = 2000;
   double pretrain_lr = 0.02;

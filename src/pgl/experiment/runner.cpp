@@ -61,6 +61,7 @@ void set_common_fields(const ExperimentConfig& c, const std::string& out, int64_
                        RunConfig* run) {
   run->out = out;
   run->preset = c.preset;
+  run->base = c.base;
   run->steps = steps;
   run->seed = static_cast<uint64_t>(seed);
   run->threads = c.threads;
@@ -171,12 +172,13 @@ void run_experiment(const ExperimentConfig& c) {
   std::vector<int> seeds;
   for (int s = 0; s < c.seeds; ++s) seeds.push_back(s);
 
-  // A rerun must describe the same experiment; only execution settings may change.
+  // A rerun must describe the same experiment; only execution settings may change, and the grid may grow
+  // or shrink (methods, fractions, seeds): cells already run are reused, results.csv holds the grid asked.
   json settings = c.to_json();
   std::string settings_path = (paths.root / "experiment.json").string();
   if (fs::exists(settings_path)) {
     json stored = read_json_file(settings_path).value("config", json::object());
-    for (const char* key : {"threads", "cache", "out"}) {
+    for (const char* key : {"threads", "cache", "out", "methods", "label_fractions", "seeds"}) {
       stored.erase(key);
       settings.erase(key);
     }
@@ -220,9 +222,10 @@ void run_experiment(const ExperimentConfig& c) {
                              r["case"].get<std::string>(), r["class"].get<int>(),
                              r["class_name"].get<std::string>(), number(r["dice"].get<double>()),
                              number(r["hd95_mm"].get<double>()), number(r["nsd"].get<double>()));
+        // After every cell, so that an interrupted experiment still has its tables so far.
+        write_text_atomically((paths.root / "results.csv").string(), csv.str());
+        report::write_summary(c.out);
       }
-  write_text_atomically((paths.root / "results.csv").string(), csv.str());
-  report::write_summary(c.out);
   std::printf("\nresults: %s/results.csv, summary: %s/summary.md\n", c.out.c_str(), c.out.c_str());
 }
 

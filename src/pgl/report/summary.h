@@ -1,6 +1,6 @@
 #pragma once
 // summary.json, summary.md and the plots of an experiment folder. write_summary is what the experiment
-// runner calls when every cell is done (and what `pgl report` calls first).
+// runner calls after every cell (and what `pgl report` calls first).
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>

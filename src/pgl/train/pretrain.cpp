@@ -48,6 +48,7 @@ SslBatchOptions batch_options(const PretrainConfig& c, const PreprocessingPlan& 
   o.seed = c.seed;
   o.views.patch = {c.patch, c.patch, c.patch};
   o.views.min_overlap = c.min_overlap;
+  o.views.intensity.enabled = c.intensity_augmentation;
   o.ct = plan.is_ct();
   return o;
 }

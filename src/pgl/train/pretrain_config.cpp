@@ -32,11 +32,12 @@ PretrainConfig PretrainConfig::resolved() const {
   return c;
 }
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PretrainConfig, data, exclude, out, method, priors, preset,
-                                                base, levels, patch, batch, steps, lr, warmup_steps, momentum,
-                                                weight_decay, clip_grad, tau_base, align_size, align_samples,
-                                                min_overlap, precision, threads, data_workers, prefetch, seed,
-                                                checkpoint_every, log_every, cache, stop_at, plan)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PretrainConfig, data, exclude, out, method, priors,
+                                                intensity_augmentation, preset, base, levels, patch, batch,
+                                                steps, lr, warmup_steps, momentum, weight_decay, clip_grad,
+                                                tau_base, align_size, align_samples, min_overlap, precision,
+                                                threads, data_workers, prefetch, seed, checkpoint_every,
+                                                log_every, cache, stop_at, plan)
 
 nlohmann::json PretrainConfig::to_json() const { return *this; }
 

@@ -17,6 +17,7 @@ struct PretrainConfig {
   std::string out;             // run folder
   std::string method = "pgl";  // pgl | byol | genesis
   std::string priors = "crop,flip";
+  bool intensity_augmentation = true;  // noise, blur, brightness, contrast, gamma on each view (DESIGN §1.1)
   std::string preset = "small";
   int64_t base = 0, levels = 0, patch = 0, batch = 0;  // 0: from the preset
   int64_t steps = 1000;
