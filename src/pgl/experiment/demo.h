@@ -21,7 +21,7 @@ struct DemoOptions {
   std::vector<std::string> methods{"random", "byol", "pgl"};
   std::vector<double> label_fractions{0.5};
   int seeds = 1;
-  int64_t pretrain_steps = 400;  // measured: the whole demo takes about 12 min on 2 cores (docs/RESULTS.md)
+  int64_t pretrain_steps = 400;  // measured: the whole demo takes 13.3 min on 2 idle cores (docs/RESULTS.md)
   int64_t finetune_steps = 800;
   // A coarse grid (a CPU-sized problem) and a soft-tissue window: liver and spleen differ by about 10 HU,
   // which the default [-1000, 1000] window squeezes to 0.01 (docs/RESULTS.md).
