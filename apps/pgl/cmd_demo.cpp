@@ -17,11 +17,9 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--cases", o->labeled_cases, "Labelled phantom cases")->capture_default_str();
   cmd->add_option("--unlabeled-cases", o->unlabeled_cases, "Extra unlabeled phantoms for pretraining")
       ->capture_default_str();
-  auto* preset = cmd->add_option("--preset", o->preset, "Network size: tiny | small | base | paper")
-                     ->capture_default_str();
+  cmd->add_option("--preset", o->preset, "Network size: tiny | small | base | paper")->capture_default_str();
   auto* base =
-      cmd->add_option("--base", o->base, "Channels of level 0 (0: the preset's; default 8 with tiny)")
-          ->capture_default_str();
+      cmd->add_option("--base", o->base, "Channels of level 0 (default: 8 with tiny, else the preset's)");
   cmd->add_option("--methods", o->methods, "Methods to compare")->delimiter(',')->capture_default_str();
   cmd->add_option("--label-fractions", o->label_fractions, "Label fractions")
       ->delimiter(',')
@@ -35,8 +33,8 @@ void register_demo(CLI::App& app) {
   cmd->footer(
       "Scale up: pgl demo --preset small --cases 40 --seeds 3 --label-fractions 0.1,0.25,1 "
       "--pretrain-steps 3000 --finetune-steps 2000");
-  cmd->callback([o, preset, base] {
-    if (preset->count() > 0 && base->count() == 0) o->base = 0;  // another preset keeps its own width
+  cmd->callback([o, base] {
+    if (o->preset != "tiny" && base->count() == 0) o->base = 0;  // another preset keeps its own width
     experiment::run_demo(*o);
   });
 }

@@ -1,6 +1,7 @@
 // `pgl experiment` end to end on a few phantoms with a handful of steps: one results row per (cell, test
-// case, class), the summary and its plots, test cases kept out of pretraining and fine-tuning, resuming
-// without redoing finished cells, a grid that grows, and changed settings refused.
+// case, class), the summary and its plots, --base reaching every run, test cases kept out of pretraining and
+// fine-tuning, resuming without redoing finished cells, a grid that grows or shrinks, and changed settings
+// refused.
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -13,11 +14,21 @@ namespace {
 namespace fs = std::filesystem;
 using test::read_json;
 
-int count_lines(const std::string& path) {
+std::vector<std::string> read_lines(const std::string& path) {
   std::ifstream in(path);
-  int n = 0;
-  for (std::string line; std::getline(in, line);) n += !line.empty();
-  return n;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
+int count_lines(const std::string& path) { return static_cast<int>(read_lines(path).size()); }
+
+// A fresh copy of the fixture's experiment folder, to rerun in.
+std::string copy_experiment(const std::string& from, const test::TempDir& scratch) {
+  const std::string copy = scratch / "exp";
+  fs::copy(from, copy, fs::copy_options::recursive);
+  return copy;
 }
 
 class Experiment : public ::testing::Test {
@@ -32,12 +43,14 @@ class Experiment : public ::testing::Test {
       ASSERT_EQ(r.status, 0) << r.output;
     });
   }
-  // Two test cases of six (0.34 rounds to 2), random vs PGL, all labels, 4 steps per run.
+  // Two test cases of six (0.34 rounds to 2), random vs PGL, all labels, 4 steps per run, 6 channels.
   static std::string command(const std::string& d, const std::string& out, int seeds,
-                             const std::string& extra = "") {
-    return "experiment --data " + d + "/spleen --pretrain-data " + d +
-           "/unlabeled --methods random,pgl --label-fractions 1 --seeds " + std::to_string(seeds) +
-           " --preset tiny --pretrain-steps 4 --finetune-steps 4 --val-max-cases 1 --test-fraction 0.34"
+                             const std::string& extra = "", const std::string& methods = "random,pgl",
+                             const std::string& fractions = "1") {
+    return "experiment --data " + d + "/spleen --pretrain-data " + d + "/unlabeled --methods " + methods +
+           " --label-fractions " + fractions + " --seeds " + std::to_string(seeds) +
+           " --preset tiny --base 6 --pretrain-steps 4 --finetune-steps 4 --val-max-cases 1 --test-fraction "
+           "0.34"
            " --spacing 6,6,6 --threads 2 --cache " +
            d + "/cache --out " + out + extra;
   }
@@ -47,32 +60,46 @@ class Experiment : public ::testing::Test {
 std::string Experiment::dir_;
 
 TEST_F(Experiment, ResultsHaveOneRowPerCellTestCaseAndClass) {
-  // header + 2 methods x 1 fraction x 1 seed x 2 test cases x 1 class
-  EXPECT_EQ(count_lines(exp("results.csv")), 1 + 4);
   auto description = read_json(exp("experiment.json"));
-  EXPECT_EQ(description["test_cases"].size(), 2u);
-  std::ifstream csv(exp("results.csv"));
-  std::string header;
-  std::getline(csv, header);
-  EXPECT_EQ(header, "method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd");
+  ASSERT_EQ(description["test_cases"].size(), 2u);
+  std::set<std::string> expected;  // method,fraction,seed,case,class
+  for (const char* method : {"random", "pgl"})
+    for (const auto& id : description["test_cases"])
+      expected.insert(std::string(method) + ",1,0," + id.get<std::string>() + ",1");
+  auto lines = read_lines(exp("results.csv"));
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines[0], "method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd");
+  std::set<std::string> keys;
+  for (size_t k = 1; k < lines.size(); ++k) {
+    size_t comma = 0;
+    for (int field = 0; field < 5; ++field) comma = lines[k].find(',', comma + 1);
+    EXPECT_TRUE(keys.insert(lines[k].substr(0, comma)).second) << "duplicate row: " << lines[k];
+  }
+  EXPECT_EQ(keys, expected);
+}
+
+TEST_F(Experiment, EveryRunHasTheRequestedWidth) {
+  EXPECT_EQ(read_json(exp("pretrain/pgl-s0/config.json"))["base"], 6);
+  EXPECT_EQ(read_json(exp("finetune/pgl-f1-s0/config.json"))["base"], 6);
+  EXPECT_EQ(read_json(exp("finetune/random-f1-s0/config.json"))["base"], 6);
+  EXPECT_EQ(read_json(exp("experiment.json"))["base"], 6);
 }
 
 TEST_F(Experiment, WritesSummaryAndPlots) {
   auto summary = read_json(exp("summary.json"));
-  EXPECT_FALSE(summary.is_null());
+  EXPECT_TRUE(summary["missing_cells"].empty()) << summary["missing_cells"];
+  EXPECT_EQ(summary["n_rows"], 4);
+  EXPECT_EQ(summary["methods"], nlohmann::json({"random", "pgl"}));
   std::ifstream md(exp("summary.md"));
   std::stringstream text;
   text << md.rdbuf();
-  EXPECT_NE(text.str().find("| random |"), std::string::npos) << text.str();
-  EXPECT_NE(text.str().find("| pgl |"), std::string::npos) << text.str();
-  size_t png = 0, svg = 0;
-  for (const auto& f : fs::directory_iterator(exp("plots"))) {
-    EXPECT_GT(fs::file_size(f.path()), 100u) << f.path();
-    png += f.path().extension() == ".png";
-    svg += f.path().extension() == ".svg";
-  }
-  EXPECT_GE(png, 2u);
-  EXPECT_EQ(png, svg);
+  EXPECT_NE(text.str().find("- preset: tiny (base 6)"), std::string::npos) << text.str();
+  for (const char* figure : {"dice_vs_fraction", "pretrain_loss", "finetune_validation"})
+    for (const char* extension : {".png", ".svg"}) {
+      const std::string file = exp(std::string("plots/") + figure + extension);
+      ASSERT_TRUE(fs::exists(file)) << file;
+      EXPECT_GT(fs::file_size(file), 100u) << file;
+    }
 }
 
 TEST_F(Experiment, TestCasesNeverReachPretrainingOrFinetuning) {
@@ -104,23 +131,39 @@ TEST_F(Experiment, TestCasesNeverReachPretrainingOrFinetuning) {
 
 TEST_F(Experiment, RerunKeepsFinishedCellsAndTheGridCanGrow) {
   test::TempDir scratch;
-  const std::string copy = scratch / "exp";
-  fs::copy(dir_ + "/exp", copy, fs::copy_options::recursive);
+  const std::string copy = copy_experiment(dir_ + "/exp", scratch);
   const auto final_pt = fs::path(copy) / "finetune/pgl-f1-s0/checkpoints/final.pt";
   const auto before = fs::last_write_time(final_pt);
 
   auto r = test::run_pgl(command(dir_, copy, 2));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(fs::last_write_time(final_pt), before) << "a finished cell was run again";
+  EXPECT_EQ(r.output.find("== pretrain pgl (seed 0)"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("== finetune pgl-f1-s0"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("== finetune random-f1-s0"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("== finetune pgl-f1-s1"), std::string::npos) << r.output;
   EXPECT_EQ(count_lines(copy + "/results.csv"), 1 + 8);
 }
 
+TEST_F(Experiment, TheGridGrowsByFractionAndShrinksByMethod) {
+  test::TempDir scratch;
+  const std::string copy = copy_experiment(dir_ + "/exp", scratch);
+  auto r = test::run_pgl(command(dir_, copy, 1, "", "random,pgl", "1,0.5"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("== finetune pgl-f0.5-s0"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("== finetune pgl-f1-s0"), std::string::npos) << r.output;
+  EXPECT_EQ(count_lines(copy + "/results.csv"), 1 + 8);
+
+  r = test::run_pgl(command(dir_, copy, 1, "", "random"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find("== finetune"), std::string::npos) << r.output;
+  EXPECT_EQ(count_lines(copy + "/results.csv"), 1 + 2);
+  EXPECT_EQ(read_json(copy + "/summary.json")["methods"], nlohmann::json({"random"}));
+}
+
 TEST_F(Experiment, ChangedSettingsAreRefused) {
   test::TempDir scratch;
-  const std::string copy = scratch / "exp";
-  fs::copy(dir_ + "/exp", copy, fs::copy_options::recursive);
+  const std::string copy = copy_experiment(dir_ + "/exp", scratch);
   auto r = test::run_pgl(command(dir_, copy, 1, " --pretrain-lr 0.01"));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("experiment.json"), std::string::npos) << r.output;

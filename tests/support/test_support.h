@@ -44,8 +44,9 @@ struct CommandResult {
 CommandResult run_pgl(const std::string& arguments);
 std::string pgl_binary();
 
+std::string source_dir();
+
 // A JSON file's contents (a test failure, not an exception, when it is missing or malformed: null).
 nlohmann::json read_json(const std::string& path);
-std::string source_dir();
 
 }  // namespace pgl::test

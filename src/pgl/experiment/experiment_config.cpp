@@ -14,6 +14,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ExperimentConfig, data, pretrain
 
 nlohmann::json ExperimentConfig::to_json() const { return *this; }
 
+ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j, const std::string& source) {
+  try {
+    return j.get<ExperimentConfig>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(source, std::string("invalid experiment settings: ") + e.what());
+  }
+}
+
 std::pair<std::string, std::string> pretrain_method_and_priors(const std::string& method) {
   if (method == "random") return {"", ""};
   if (method == "pgl") return {"pgl", "crop,flip"};
@@ -33,7 +41,7 @@ void ExperimentConfig::validate() const {
   for (double f : label_fractions)
     if (!(f > 0 && f <= 1)) throw Error(fmt::format("label fraction {} is not in (0, 1]", f));
   if (seeds < 1) throw Error("--seeds must be at least 1");
-  if (base < 0) throw Error("--base must be positive (0: the preset's)");
+  if (base < 0) throw Error("--base must be 0 (the preset's) or more");
   if (test_split.empty() && !(test_fraction > 0 && test_fraction < 1))
     throw Error("--test-fraction must be in (0, 1)");
 }

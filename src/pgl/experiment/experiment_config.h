@@ -38,6 +38,8 @@ struct ExperimentConfig {
 
   void validate() const;  // throws pgl::Error
   nlohmann::json to_json() const;
+  // Missing fields take their defaults; throws pgl::Error naming `source` on a malformed one.
+  static ExperimentConfig from_json(const nlohmann::json& j, const std::string& source);
 };
 
 // "pgl" -> ("pgl", "crop,flip"), "pgl-crop" -> ("pgl", "crop"), "byol" -> ("byol", ...), "random" -> ("",

@@ -4,9 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "pgl/core/atomic_file.h"
 #include "pgl/core/error.h"
@@ -173,11 +173,15 @@ void run_experiment(const ExperimentConfig& c) {
   for (int s = 0; s < c.seeds; ++s) seeds.push_back(s);
 
   // A rerun must describe the same experiment; only execution settings may change, and the grid may grow
-  // or shrink (methods, fractions, seeds): cells already run are reused, results.csv holds the grid asked.
+  // or shrink (methods, fractions, seeds): cells already run are reused, results.csv holds the grid asked
+  // for.
   json settings = c.to_json();
   std::string settings_path = (paths.root / "experiment.json").string();
   if (fs::exists(settings_path)) {
-    json stored = read_json_file(settings_path).value("config", json::object());
+    // Through the struct, so that a field added since the folder was written takes its default.
+    json stored = ExperimentConfig::from_json(read_json_file(settings_path).value("config", json::object()),
+                                              settings_path)
+                      .to_json();
     for (const char* key : {"threads", "cache", "out", "methods", "label_fractions", "seeds"}) {
       stored.erase(key);
       settings.erase(key);
@@ -198,6 +202,7 @@ void run_experiment(const ExperimentConfig& c) {
                       {"seeds", seeds},
                       {"labels", label_json},
                       {"preset", c.preset},
+                      {"base", c.base},
                       {"pretrain_steps", c.pretrain_steps},
                       {"finetune_steps", c.finetune_steps},
                       {"pgl_version", version()}};
@@ -206,26 +211,48 @@ void run_experiment(const ExperimentConfig& c) {
               tests.size(), fmt::format("{}", fmt::join(c.methods, ",")).c_str(),
               fmt::format("{}", fmt::join(c.label_fractions, ",")).c_str(), c.seeds);
 
+  struct Cell {
+    std::string method;
+    double fraction;
+    int seed;
+    std::string name;
+  };
+  std::vector<Cell> cells;  // in table order
+  for (double fraction : c.label_fractions)
+    for (int seed : seeds)
+      for (const auto& m : c.methods) cells.push_back({m, fraction, seed, cell_name(m, fraction, seed)});
+  std::map<std::string, std::string> rows;  // cell name -> its results.csv lines
+  auto evaluate = [&](const Cell& x) {
+    std::string lines;
+    for (const auto& r : predict_and_evaluate(c, x.name, tests, labels, paths))
+      lines += fmt::format("{},{},{},{},{},\"{}\",{},{},{}\n", x.method, report::fraction_tag(x.fraction),
+                           x.seed, r["case"].get<std::string>(), r["class"].get<int>(),
+                           r["class_name"].get<std::string>(), number(r["dice"].get<double>()),
+                           number(r["hd95_mm"].get<double>()), number(r["nsd"].get<double>()));
+    rows[x.name] = lines;
+  };
+  auto write_tables = [&] {
+    std::string csv = "method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd\n";
+    for (const auto& x : cells)
+      if (rows.count(x.name)) csv += rows[x.name];
+    write_text_atomically((paths.root / "results.csv").string(), csv);
+    report::write_summary(c.out);
+  };
+
+  // Finished cells first (their predictions are kept), so the tables hold them all while the rest run;
+  // then the tables again after every new cell, so that an interrupted experiment has its tables so far.
+  for (const auto& x : cells)
+    if (finished(paths.finetune(x.name))) evaluate(x);
+  if (!rows.empty()) write_tables();
   for (int seed : seeds)
     for (const auto& m : c.methods)
       if (m != "random") pretrain(c, m, seed, test_image_paths, paths);
-
-  std::ostringstream csv;
-  csv << "method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd\n";
-  for (double fraction : c.label_fractions)
-    for (int seed : seeds)
-      for (const auto& m : c.methods) {
-        finetune(c, m, fraction, seed, test_ids, paths);
-        std::string cell = cell_name(m, fraction, seed);
-        for (const auto& r : predict_and_evaluate(c, cell, tests, labels, paths))
-          csv << fmt::format("{},{},{},{},{},\"{}\",{},{},{}\n", m, report::fraction_tag(fraction), seed,
-                             r["case"].get<std::string>(), r["class"].get<int>(),
-                             r["class_name"].get<std::string>(), number(r["dice"].get<double>()),
-                             number(r["hd95_mm"].get<double>()), number(r["nsd"].get<double>()));
-        // After every cell, so that an interrupted experiment still has its tables so far.
-        write_text_atomically((paths.root / "results.csv").string(), csv.str());
-        report::write_summary(c.out);
-      }
+  for (const auto& x : cells) {
+    if (rows.count(x.name)) continue;
+    finetune(c, x.method, x.fraction, x.seed, test_ids, paths);
+    evaluate(x);
+    write_tables();
+  }
   std::printf("\nresults: %s/results.csv, summary: %s/summary.md\n", c.out.c_str(), c.out.c_str());
 }
 

@@ -121,6 +121,7 @@ ExperimentSpec read_experiment(const std::string& exp) {
   const json& j = s.raw;
   if (j.contains("data") && j["data"].is_string()) s.data = j["data"].get<std::string>();
   if (j.contains("preset") && j["preset"].is_string()) s.preset = j["preset"].get<std::string>();
+  if (j.contains("base") && j["base"].is_number_integer()) s.base = j["base"].get<int64_t>();
   s.test_cases = array_field<std::string>(j, "test_cases", path);
   s.methods = array_field<std::string>(j, "methods", path);
   s.fractions = array_field<double>(j, "label_fractions", path);

@@ -7,6 +7,7 @@
 // EXP/finetune/<method>-f<fraction>-s<seed>/metrics.jsonl   fine-tuning log with validation lines
 // EXP/predictions/<method>-f<fraction>-s<seed>/<case>.nii.gz  label maps on the test image grids
 // EXP/results.csv   method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -30,6 +31,7 @@ struct ExperimentSpec {
   std::string dir;     // the experiment folder
   nlohmann::json raw;  // the whole experiment.json (unknown fields are kept for the report)
   std::string data, preset;
+  int64_t base = 0;  // channels of level 0 when the preset's were overridden, else 0
   std::vector<std::string> test_cases, methods;
   std::vector<double> fractions;
   std::vector<int> seeds;

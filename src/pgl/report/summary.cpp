@@ -132,7 +132,10 @@ std::string summary_markdown(const ExperimentData& data) {
   for (int s : st.seeds) seeds += (seeds.empty() ? "" : ", ") + std::to_string(s);
   md += fmt::format(
       "- data: {}\n- preset: {}\n- methods: {}\n- label fractions: {}\n- seeds: {}\n- test cases: {}\n",
-      data.spec.data.empty() ? "–" : data.spec.data, data.spec.preset.empty() ? "–" : data.spec.preset,
+      data.spec.data.empty() ? "–" : data.spec.data,
+      data.spec.preset.empty() ? "–"
+      : data.spec.base > 0     ? fmt::format("{} (base {})", data.spec.preset, data.spec.base)
+                               : data.spec.preset,
       fmt::format("{}", fmt::join(st.methods, ", ")), fractions, seeds, data.spec.test_cases.size());
   md += fmt::format("- rows in results.csv: {}\n\n", st.n_rows);
   if (!st.missing_cells.empty())
