@@ -161,6 +161,17 @@ TEST_F(Experiment, TheGridGrowsByFractionAndShrinksByMethod) {
   EXPECT_EQ(read_json(copy + "/summary.json")["methods"], nlohmann::json({"random"}));
 }
 
+TEST_F(Experiment, SettingsWrittenBeforeANewFieldStillMatch) {
+  test::TempDir scratch;
+  const std::string copy = copy_experiment(dir_ + "/exp", scratch);
+  auto description = read_json(copy + "/experiment.json");
+  description["config"].erase("tta");  // as if written by a version without that field (default false)
+  std::ofstream(copy + "/experiment.json") << description.dump(2);
+  auto r = test::run_pgl(command(dir_, copy, 1));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find("== finetune"), std::string::npos) << r.output;
+}
+
 TEST_F(Experiment, ChangedSettingsAreRefused) {
   test::TempDir scratch;
   const std::string copy = copy_experiment(dir_ + "/exp", scratch);
