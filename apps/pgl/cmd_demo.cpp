@@ -18,8 +18,7 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--unlabeled-cases", o->unlabeled_cases, "Extra unlabeled phantoms for pretraining")
       ->capture_default_str();
   cmd->add_option("--preset", o->preset, "Network size: tiny | small | base | paper")->capture_default_str();
-  auto* base =
-      cmd->add_option("--base", o->base, "Channels of level 0 (default: 8 with tiny, else the preset's)");
+  cmd->add_option("--base", o->base, "Channels of level 0 (default: 8 with tiny, else the preset's)");
   cmd->add_option("--methods", o->methods, "Methods to compare")->delimiter(',')->capture_default_str();
   cmd->add_option("--label-fractions", o->label_fractions, "Label fractions")
       ->delimiter(',')
@@ -33,10 +32,7 @@ void register_demo(CLI::App& app) {
   cmd->footer(
       "Scale up: pgl demo --preset small --cases 40 --seeds 3 --label-fractions 0.1,0.25,1 "
       "--pretrain-steps 3000 --finetune-steps 2000");
-  cmd->callback([o, base] {
-    if (o->preset != "tiny" && base->count() == 0) o->base = 0;  // another preset keeps its own width
-    experiment::run_demo(*o);
-  });
+  cmd->callback([o] { experiment::run_demo(*o); });
 }
 
 }  // namespace pgl::cli

@@ -13,7 +13,8 @@ void register_pretrain(CLI::App& app) {
   cmd->add_option("--data", c->data, "Data set folder (MSD, nnU-Net raw or plain folder); repeat for several")
       ->required();
   cmd->add_option("--out", c->out, "Run folder")->required();
-  cmd->add_option("--exclude", c->exclude, "Case ids never used (held-out test cases), comma-separated")
+  cmd->add_option("--exclude", c->exclude,
+                  "Case ids or image paths never used (held-out test cases), comma-separated")
       ->delimiter(',');
   cmd->add_option("--method", c->method, "pgl | byol | genesis")->capture_default_str();
   cmd->add_option("--priors", c->priors, "PGL priors: crop,flip | crop | flip | none")->capture_default_str();

@@ -49,9 +49,8 @@ class Experiment : public ::testing::Test {
                              const std::string& fractions = "1") {
     return "experiment --data " + d + "/spleen --pretrain-data " + d + "/unlabeled --methods " + methods +
            " --label-fractions " + fractions + " --seeds " + std::to_string(seeds) +
-           " --preset tiny --base 6 --pretrain-steps 4 --finetune-steps 4 --val-max-cases 1 --test-fraction "
-           "0.34"
-           " --spacing 6,6,6 --threads 2 --cache " +
+           " --preset tiny --base 6 --pretrain-steps 4 --finetune-steps 4 --val-max-cases 1"
+           " --test-fraction 0.34 --spacing 6,6,6 --threads 2 --cache " +
            d + "/cache --out " + out + extra;
   }
   static std::string exp(const std::string& name) { return dir_ + "/exp/" + name; }

@@ -48,7 +48,7 @@ void run_demo(const DemoOptions& o) {
   c.label_fractions = o.label_fractions;
   c.seeds = o.seeds;
   c.preset = o.preset;
-  c.base = o.base;
+  c.base = o.base > 0 ? o.base : o.preset == "tiny" ? 8 : 0;
   c.pretrain_steps = o.pretrain_steps;
   c.finetune_steps = o.finetune_steps;
   c.test_fraction = 0.25;

@@ -15,9 +15,9 @@ struct DemoOptions {
   int labeled_cases = 16;    // labelled phantom cases (a share is held out as test cases)
   int unlabeled_cases = 16;  // extra unlabeled phantoms for pretraining
   std::string preset = "tiny";
-  // The tiny preset with 8 channels instead of 4: with 4, fine-tuning from PGL can stick at background
-  // (docs/RESULTS.md §2).
-  int64_t base = 8;
+  // Channels of level 0; 0: 8 with the tiny preset (with its own 4, fine-tuning from PGL can stick at
+  // background, docs/RESULTS.md §2), else the preset's.
+  int64_t base = 0;
   std::vector<std::string> methods{"random", "byol", "pgl"};
   std::vector<double> label_fractions{0.5};
   int seeds = 1;
