@@ -71,8 +71,11 @@ TEST_F(Pipeline, PretrainingLossFallsOnPhantoms) {
   double last = (lines[6]["loss"].get<double>() + lines[7]["loss"].get<double>()) / 2;
   EXPECT_LT(last, first * 0.8) << "first " << first << " last " << last;
   for (const auto& l : lines)
-    for (const char* key : {"step", "loss", "lr", "tau", "step_ms", "samples_per_s", "data_wait"})
+    for (const char* key :
+         {"step", "loss", "lr", "tau", "target_spread", "step_ms", "samples_per_s", "data_wait"})
       EXPECT_TRUE(l.contains(key)) << key;
+  // A freshly initialised PGL target is far from collapsed.
+  EXPECT_GT(lines[0]["target_spread"].get<double>(), 0.1);
 }
 
 TEST_F(Pipeline, ExcludedCasesNeverReachPretraining) {

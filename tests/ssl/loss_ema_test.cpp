@@ -37,6 +37,22 @@ TEST(Loss, MatchesAHandComputation) {
       2.0, 1e-6);
 }
 
+TEST(Loss, DirectionSpreadIsOneForSpreadOutputsAndZeroForCollapsedOnes) {
+  torch::manual_seed(0);
+  // Gaussian vectors point evenly in all directions: per-channel std of the unit vectors is 1/sqrt(C).
+  EXPECT_NEAR(pgl::ssl::direction_spread(torch::randn({4, 16, 8, 8, 8})), 1.0, 0.05);
+  EXPECT_NEAR(pgl::ssl::direction_spread(torch::randn({4096, 32})), 1.0, 0.05);
+  // Collapse: every output the same direction, whatever its length.
+  const torch::Tensor one = torch::randn({1, 16, 1, 1, 1});
+  const torch::Tensor scales = torch::rand({4, 1, 3, 3, 3}) + 0.5;
+  EXPECT_NEAR(pgl::ssl::direction_spread(one * scales), 0.0, 1e-5);
+  // In between: a shared direction plus a little noise.
+  const double partial =
+      pgl::ssl::direction_spread(one.expand({4, 16, 3, 3, 3}) + 0.3 * torch::randn({4, 16, 3, 3, 3}));
+  EXPECT_GT(partial, 0.05);
+  EXPECT_LT(partial, 0.8);
+}
+
 TEST(Ema, TauFollowsTheCosineSchedule) {
   EXPECT_DOUBLE_EQ(pgl::ssl::ema_tau(0, 1000), 0.996);
   EXPECT_NEAR(pgl::ssl::ema_tau(500, 1000), 0.998, 1e-12);

@@ -20,6 +20,7 @@ torch::Tensor ByolModel::loss(const SslBatch& batch) {
     torch::NoGradGuard no_grad;
     z = target_projector(nn::global_average_pool(target_backbone(views)));
   }
+  target_spread_ = direction_spread(z);
   return symmetric_consistency_loss(p.narrow(0, 0, n), z.narrow(0, n, n), p.narrow(0, n, n),
                                     z.narrow(0, 0, n));
 }

@@ -14,4 +14,10 @@ torch::Tensor consistency_loss(const torch::Tensor& p, const torch::Tensor& z);
 torch::Tensor symmetric_consistency_loss(const torch::Tensor& p1, const torch::Tensor& z2,
                                          const torch::Tensor& p2, const torch::Tensor& z1);
 
+// How spread out the directions of z [N, C, ...] are, to watch for collapse: z is normalised over dim 1, the
+// std of every channel is taken over samples and positions, and their mean is scaled by sqrt(C). About 1 for
+// directions spread evenly over the sphere, 0 when every output points the same way (a collapsed network
+// makes the consistency loss 0 without learning anything). A plain number; no gradient.
+double direction_spread(const torch::Tensor& z);
+
 }  // namespace pgl::ssl

@@ -9,6 +9,7 @@
 //     torch::Tensor loss = method->loss(batch);           // scalar; graph reaches online parameters only
 //     optimizer.zero_grad(); loss.backward(); [all-reduce grads]; optimizer.step();
 //     method->update_target(k, K);                        // EMA with tau_k (no-op for Genesis)
+//     log method->target_spread()                         // near 0: the networks collapsed
 //   export: method->online_backbone() (names: docs/architecture.md)
 //
 // Every method is a torch::nn::Module whose tree is the checkpoint state, with names
@@ -18,6 +19,7 @@
 // have requires_grad = false and are never handed to the optimiser.
 #include <torch/torch.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,11 +61,17 @@ class SslMethod : public torch::nn::Module {
   virtual double target_tau(int64_t step, int64_t total_steps) const { return 1.0; }
   // The online backbone: what is exported and fine-tuned.
   virtual nn::ResUNet3D online_backbone() const = 0;
+  // direction_spread() of the target projections of the last loss() call, for logs (NaN when the method
+  // has no target: Genesis).
+  double target_spread() const { return target_spread_; }
 
   // All parameters and buffers by name (online and target): the checkpoint state.
   torch::OrderedDict<std::string, torch::Tensor> named_state() const;
   // Copies a named_state() back in place; throws pgl::Error on a missing, unexpected or mis-shaped name.
   void load_named_state(const torch::OrderedDict<std::string, torch::Tensor>& state);
+
+ protected:
+  double target_spread_ = std::numeric_limits<double>::quiet_NaN();
 };
 
 // "pgl", "byol" or "genesis"; throws pgl::Error otherwise.

@@ -23,6 +23,7 @@ PglModel::Aligned PglModel::aligned_outputs(const SslBatch& batch) {
     torch::NoGradGuard no_grad;
     z = target_projector(target_backbone(views));
   }
+  target_spread_ = direction_spread(z);
   const augment::Shape3 patch{batch.view1.size(2), batch.view1.size(3), batch.view1.size(4)};
   const augment::Shape3 feature_shape{p.size(2), p.size(3), p.size(4)};
   const auto [regions1, regions2] =
