@@ -6,12 +6,14 @@
 #   scripts/run_experiments.sh spleen liver         # one job: these phantom grids, one after the other
 #   scripts/run_experiments.sh openkbp              # the OpenKBP grid (../shared/data/openkbp)
 #   scripts/run_experiments.sh collect spleen ...   # copy the small outputs into docs/results/experiment-<name>/
+#   METHODS=random,genesis,byol,pgl,pgl-crop,pgl-flip scripts/run_experiments.sh spleen   # + the prior ablation
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PGL=${PGL:-build/apps/pgl/pgl}
 THREADS=${THREADS:-1}
+METHODS=${METHODS:-random,genesis,byol,pgl}  # a rerun may add pgl-crop,pgl-flip: finished cells are kept
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -gt 0 ] || usage
 
 if [ "$1" = collect ]; then
@@ -48,13 +50,13 @@ for name in "$@"; do
       done ;;
     spleen | liver | kidney | multiorgan)
       "$PGL" experiment --data "exp/data/$name" --pretrain-data "exp/data/$name-unlabeled" \
-        --methods random,genesis,byol,pgl --label-fractions 0.1,0.25,1 --seeds 1 \
+        --methods "$METHODS" --label-fractions 0.1,0.25,1 --seeds 1 \
         --preset tiny --base 8 --pretrain-steps 400 --finetune-steps 800 --val-max-cases 2 \
         --test-fraction 0.2 --spacing 6,6,6 --ct-window=-200,300 --threads "$THREADS" --cache exp/cache \
         --out "exp/$name" ;;
     openkbp)
       "$PGL" experiment --data ../shared/data/openkbp --test-split validation \
-        --methods random,genesis,byol,pgl --label-fractions 0.1,0.25,1 --seeds 1 \
+        --methods "$METHODS" --label-fractions 0.1,0.25,1 --seeds 1 \
         --preset tiny --base 8 --pretrain-steps 1000 --finetune-steps 2000 --val-max-cases 4 \
         --ct-window=-200,300 --threads "$THREADS" --cache exp/cache --out exp/openkbp ;;
   esac
