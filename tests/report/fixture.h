@@ -116,9 +116,13 @@ inline void write_fixture(const std::string& dir, const std::string& skip_cell =
     for (int s : kSeeds) {
       if (m != "random") {
         std::string log;
-        for (int step = 1; step <= 40; ++step)
-          log += fmt::format("{{\"step\": {}, \"loss\": {}, \"lr\": 0.05, \"tau\": 0.996}}\n", step,
-                             (m == "pgl" ? 3.0 : 1.5) * std::exp(-step / 15.0) + 0.05 * std::sin(step + s));
+        for (int step = 1; step <= 40; ++step) {
+          // PGL also logs target_spread (0.8 for seed 0, 0.6 for seed 1); BYOL's logs predate it.
+          const std::string spread = m == "pgl" ? fmt::format(", \"target_spread\": {}", 0.8 - 0.2 * s) : "";
+          log += fmt::format("{{\"step\": {}, \"loss\": {}, \"lr\": 0.05, \"tau\": 0.996{}}}\n", step,
+                             (m == "pgl" ? 3.0 : 1.5) * std::exp(-step / 15.0) + 0.05 * std::sin(step + s),
+                             spread);
+        }
         write_file(pretrain_dir(dir, m, s) + "/metrics.jsonl", log + "{\"step\": 41, \"lo");
       }
       for (size_t f = 0; f < kFractions.size(); ++f) {

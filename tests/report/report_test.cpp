@@ -11,6 +11,8 @@
 #include "fixture.h"
 #include "pgl/core/error.h"
 #include "pgl/core/json_file.h"
+#include "pgl/report/aggregate.h"
+#include "pgl/report/figures.h"
 
 namespace pgl::report {
 namespace {
@@ -57,6 +59,22 @@ TEST(Summary, WritesJsonMarkdownAndPlots) {
   EXPECT_NE(md.find("73.50 ± 0.71"), std::string::npos);  // random at 10%, in points
   EXPECT_NE(md.find("+2.50"), std::string::npos);         // pgl's gain at both fractions
   EXPECT_NE(md.find("0.030"), std::string::npos);         // its p-value
+}
+
+TEST(Summary, TargetSpreadPanelHasTheMethodsThatLoggedIt) {
+  pgl::test::TempDir dir;
+  test::write_fixture(dir.path());
+  const ExperimentSpec spec = read_experiment(dir.path());
+  const ExperimentStats stats = compute_statistics(spec, read_results_csv(dir / "results.csv"));
+  const Chart chart = target_spread_chart(spec, stats);
+  ASSERT_EQ(chart.series.size(), 1u);  // random has no pretraining, BYOL's fixture logs lack the field
+  EXPECT_EQ(chart.series[0].label, "pgl");
+  ASSERT_EQ(chart.series[0].y.size(), 40u);
+  EXPECT_NEAR(chart.series[0].y.front(), 0.7, 1e-9);  // mean of the two seeds
+  // The panel follows the per-method loss panels (byol, pgl).
+  const Figure fig = pretrain_loss_figure(spec, stats);
+  ASSERT_EQ(fig.charts.size(), 3u);
+  EXPECT_EQ(fig.charts.back().title, chart.title);
 }
 
 TEST(Report, SelfContainedPageMentionsEveryMethod) {

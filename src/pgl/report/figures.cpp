@@ -160,8 +160,36 @@ Figure pretrain_loss_figure(const ExperimentSpec& spec, const ExperimentStats& s
     chart.series.push_back(std::move(s));
     fig.charts.push_back(std::move(chart));
   }
+  Chart spread = target_spread_chart(spec, stats);
+  if (!spread.series.empty()) fig.charts.push_back(std::move(spread));
   lay_out_grid(fig, "no pretraining logs", "no pretrain/<method>-s<seed>/metrics.jsonl");
   return fig;
+}
+
+Chart target_spread_chart(const ExperimentSpec& spec, const ExperimentStats& stats) {
+  const auto styles = method_styles(stats.methods);
+  Chart chart;
+  chart.title = "collapse check: target spread";
+  chart.x.label = "step";
+  chart.y.label = "spread (1 spread out, 0 collapsed)";
+  chart.y.min = 0;
+  for (const std::string& method : stats.methods) {
+    std::vector<Curve> curves;
+    for (int seed : stats.seeds) {
+      Curve c = curve_from_jsonl(read_jsonl(pretrain_dir(spec.dir, method, seed) + "/metrics.jsonl"), "step",
+                                 "target_spread");
+      if (!c.empty()) curves.push_back(std::move(c));
+    }
+    if (curves.empty()) continue;  // Genesis, random, or a run logged before target_spread existed
+    const Curve mean = mean_curve(curves);
+    Series s;
+    s.label = method;
+    s.x = mean.x;
+    s.y = mean.y;
+    s.color = styles.at(method).color;
+    chart.series.push_back(std::move(s));
+  }
+  return chart;
 }
 
 Figure finetune_validation_figure(const ExperimentSpec& spec, const ExperimentStats& stats) {
@@ -211,7 +239,9 @@ std::vector<NamedFigure> experiment_figures(const ExperimentSpec& spec, const Ex
        dice_vs_fraction_figure(stats)},
       {"pretrain_loss",
        "Pretraining loss per method: each seed faint, their mean smoothed (centred moving average over "
-       "1/20 of the steps).",
+       "1/20 of the steps). Last panel, where the logs have it: the spread of the target projections' "
+       "directions, mean over seeds; near 0 the outputs no longer depend on the input (collapse), and a "
+       "loss near 0 then means nothing.",
        pretrain_loss_figure(spec, stats)},
       {"finetune_validation", "Validation mean Dice during fine-tuning, mean over seeds, per label fraction.",
        finetune_validation_figure(spec, stats)},

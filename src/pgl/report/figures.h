@@ -3,7 +3,7 @@
 // - dice_vs_fraction: Dice (%) against label fraction per method (error bars: std over seeds), and the gain
 //   over the baseline with its 95% CI;
 // - pretrain_loss: pretraining loss against step, one panel per method (each seed faint, their mean
-// smoothed);
+//   smoothed), and a last panel with every method's target_spread (collapse check) where logged;
 // - finetune_validation: validation mean Dice against step, one panel per label fraction (mean over seeds).
 #include <map>
 #include <string>
@@ -23,6 +23,8 @@ std::map<std::string, MethodStyle> method_styles(const std::vector<std::string>&
 
 Figure dice_vs_fraction_figure(const ExperimentStats& stats);
 Figure pretrain_loss_figure(const ExperimentSpec& spec, const ExperimentStats& stats);
+// target_spread against step, one series per method that logged it (mean over seeds); no series if none did.
+Chart target_spread_chart(const ExperimentSpec& spec, const ExperimentStats& stats);
 Figure finetune_validation_figure(const ExperimentSpec& spec, const ExperimentStats& stats);
 
 struct NamedFigure {
