@@ -5,6 +5,7 @@
 #   scripts/run_experiments.sh data                 # phantom data sets (20 labelled + 20 unlabeled per task)
 #   scripts/run_experiments.sh spleen liver         # one job: these phantom grids, one after the other
 #   scripts/run_experiments.sh openkbp              # the OpenKBP grid (../shared/data/openkbp)
+#   METHODS=random,pgl scripts/run_experiments.sh spleen-long   # spleen with 2000 pretraining steps, not 400
 #   scripts/run_experiments.sh collect spleen ...   # copy the small outputs into docs/results/experiment-<name>/
 #   METHODS=random,genesis,byol,pgl,pgl-crop,pgl-flip scripts/run_experiments.sh spleen   # + the prior ablation
 set -euo pipefail
@@ -13,7 +14,7 @@ PGL=${PGL:-build/apps/pgl/pgl}
 THREADS=${THREADS:-1}
 METHODS=${METHODS:-random,genesis,byol,pgl}  # a rerun may add pgl-crop,pgl-flip: finished cells are kept
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -gt 0 ] || usage
 
 if [ "$1" = collect ]; then
@@ -36,8 +37,9 @@ fi
 
 for name in "$@"; do  # every name before hours of work
   case "$name" in
-    data | spleen | liver | kidney | multiorgan | openkbp) ;;
-    *) echo "unknown experiment '$name' (data, spleen, liver, kidney, multiorgan, openkbp)" >&2; usage ;;
+    data | spleen | liver | kidney | multiorgan | spleen-long | openkbp) ;;
+    *) echo "unknown experiment '$name' (data, spleen, liver, kidney, multiorgan, spleen-long, openkbp)" >&2
+       usage ;;
   esac
 done
 
@@ -48,10 +50,13 @@ for name in "$@"; do
         "$PGL" phantom --task "$t" --cases 20 --seed 11 --threads "$THREADS" --out "exp/data/$t"
         "$PGL" phantom --task "$t" --cases 20 --seed 12 --unlabeled --threads "$THREADS" --out "exp/data/$t-unlabeled"
       done ;;
-    spleen | liver | kidney | multiorgan)
-      "$PGL" experiment --data "exp/data/$name" --pretrain-data "exp/data/$name-unlabeled" \
+    spleen | liver | kidney | multiorgan | spleen-long)
+      task=${name%-long}
+      steps=400
+      [ "$name" = "$task" ] || steps=2000  # -long: 5x the pretraining, the same fine-tuning
+      "$PGL" experiment --data "exp/data/$task" --pretrain-data "exp/data/$task-unlabeled" \
         --methods "$METHODS" --label-fractions 0.1,0.25,1 --seeds 1 \
-        --preset tiny --base 8 --pretrain-steps 400 --finetune-steps 800 --val-max-cases 2 \
+        --preset tiny --base 8 --pretrain-steps "$steps" --finetune-steps 800 --val-max-cases 2 \
         --test-fraction 0.2 --spacing 6,6,6 --ct-window=-200,300 --threads "$THREADS" --cache exp/cache \
         --out "exp/$name" ;;
     openkbp)
