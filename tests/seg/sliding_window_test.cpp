@@ -109,6 +109,27 @@ TEST(SlidingWindow, MirrorTtaFlipsOnlyTheAllowedAxes) {
   EXPECT_TRUE(torch::allclose(averaged, mirrored, 1e-5, 1e-6));
 }
 
+TEST(SlidingWindow, WindowsPerForwardPassDoNotChangeTheResult) {
+  SegNet net = make_net();
+  torch::manual_seed(5);
+  const torch::Tensor volume = torch::randn({1, 30, 27, 21});  // 3 x 3 x 2 windows of 16^3
+  SlidingWindowOptions options;
+  options.patch = {16, 16, 16};
+  options.mirror_axes = {false, true, true};
+  options.batch = 1;
+  const torch::Tensor one_by_one = predict_probabilities(net, volume, options, -1.0f, "fp32");
+  for (int64_t batch : {3, 8, 64}) {  // uneven last batch, one batch for all
+    options.batch = batch;
+    EXPECT_TRUE(
+        torch::allclose(predict_probabilities(net, volume, options, -1.0f, "fp32"), one_by_one, 1e-5, 1e-6))
+        << batch;
+  }
+  EXPECT_EQ(windows_per_batch({32, 32, 32}), 8);
+  EXPECT_EQ(windows_per_batch({48, 48, 48}), 4);
+  EXPECT_EQ(windows_per_batch({64, 64, 64}), 1);
+  EXPECT_EQ(windows_per_batch({128, 128, 128}), 1);
+}
+
 TEST(MirrorAxes, AutoKeepsLeftAndRightApart) {
   EXPECT_EQ(resolve_mirror_axes("auto", {{0, "background"}, {1, "spleen"}}), "xyz");
   EXPECT_EQ(resolve_mirror_axes("auto", {{0, "background"}, {1, "Brainstem"}, {3, "RightParotid"}}), "yz");

@@ -11,6 +11,7 @@
 #include "pgl/core/atomic_file.h"
 #include "pgl/core/error.h"
 #include "pgl/core/json_file.h"
+#include "pgl/core/progress.h"
 #include "pgl/core/version.h"
 #include "pgl/data/dataset.h"
 #include "pgl/eval/metrics.h"
@@ -121,6 +122,8 @@ std::vector<json> predict_and_evaluate(const ExperimentConfig& c, const std::str
   for (const auto& [id, name] : labels)
     if (id != 0) classes.push_back(id);
   std::vector<json> rows;
+  Progress progress("predict " + cell, static_cast<int64_t>(tests.size()), "case");
+  int64_t done = 0;
   for (const auto& t : tests) {
     std::string out = (fs::path(paths.predictions(cell)) / (t.id + ".nii.gz")).string();
     LabelMap prediction = fs::exists(out) ? read_label_map(out) : LabelMap();
@@ -137,7 +140,9 @@ std::vector<json> predict_and_evaluate(const ExperimentConfig& c, const std::str
                       {"dice", m.dice},
                       {"hd95_mm", m.hd95},
                       {"nsd", m.nsd}});
+    progress.update(++done);
   }
+  progress.finish();
   return rows;
 }
 

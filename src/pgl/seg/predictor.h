@@ -22,6 +22,9 @@ class Predictor {
   // Labels on the input's own grid. probabilities (optional) receives one volume per class, same grid.
   LabelMap predict(const Volume& input, bool mirror, std::vector<Volume>* probabilities = nullptr);
 
+  // Windows per forward pass (0 = automatic, see windows_per_batch): trades memory for speed only.
+  void set_window_batch(int64_t windows) { window_.batch = windows; }
+
   const PreprocessingPlan& plan() const { return plan_; }
   int64_t classes() const { return net_->classes(); }
   const std::map<int, std::string>& label_names() const { return label_names_; }

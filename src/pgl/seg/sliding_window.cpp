@@ -1,5 +1,6 @@
 #include "pgl/seg/sliding_window.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "pgl/core/error.h"
@@ -17,6 +18,11 @@ torch::Tensor gaussian_importance_map(const Shape3& patch, double sigma_scale) {
   map = map / map.max();
   double smallest = map.masked_select(map > 0).min().item<double>();
   return map.clamp_min(smallest).to(torch::kFloat);
+}
+
+int64_t windows_per_batch(const Shape3& patch) {
+  const int64_t voxels = patch[0] * patch[1] * patch[2];
+  return std::clamp<int64_t>(4 * 48 * 48 * 48 / std::max<int64_t>(1, voxels), 1, 8);
 }
 
 std::vector<int64_t> window_starts(int64_t size, int64_t patch, double step_fraction) {
@@ -67,27 +73,39 @@ torch::Tensor sliding_window_probabilities(
       }
     if (allowed) flips.push_back(dims);
   }
+  std::vector<Shape3> origins;
   for (int64_t d : starts_d)
     for (int64_t h : starts_h)
-      for (int64_t w : starts_w) {
-        using torch::indexing::Slice;
-        auto window = x.index({Slice(), Slice(d, d + options.patch[0]), Slice(h, h + options.patch[1]),
-                               Slice(w, w + options.patch[2])})
-                          .unsqueeze(0);
-        torch::Tensor probabilities =
-            torch::zeros({classes, options.patch[0], options.patch[1], options.patch[2]});
-        for (const auto& dims : flips) {
-          auto input = dims.empty() ? window : window.flip(dims);
-          auto logits = logits_fn(input).to(torch::kFloat);
-          if (!dims.empty()) logits = logits.flip(dims);
-          probabilities += torch::softmax(logits[0], 0);
-        }
-        probabilities /= static_cast<double>(flips.size());
-        sum.index({Slice(), Slice(d, d + options.patch[0]), Slice(h, h + options.patch[1]),
-                   Slice(w, w + options.patch[2])}) += probabilities * weight_map;
-        weights.index({Slice(d, d + options.patch[0]), Slice(h, h + options.patch[1]),
-                       Slice(w, w + options.patch[2])}) += weight_map;
-      }
+      for (int64_t w : starts_w) origins.push_back({d, h, w});
+  // The window at `origin` of t's last three dimensions, as a view.
+  auto window_of = [&options](const torch::Tensor& t, const Shape3& origin) {
+    const int64_t first = t.dim() - 3;
+    return t.narrow(first, origin[0], options.patch[0])
+        .narrow(first + 1, origin[1], options.patch[1])
+        .narrow(first + 2, origin[2], options.patch[2]);
+  };
+  const size_t batch =
+      static_cast<size_t>(options.batch > 0 ? options.batch : windows_per_batch(options.patch));
+  for (size_t first = 0; first < origins.size(); first += batch) {
+    const size_t count = std::min(batch, origins.size() - first);
+    std::vector<torch::Tensor> crops;
+    for (size_t i = 0; i < count; ++i) crops.push_back(window_of(x, origins[first + i]));
+    const torch::Tensor windows = torch::stack(crops);  // [B, 1, P...]
+    torch::Tensor probabilities;                        // [B, K, P...], summed over the flips
+    for (const auto& dims : flips) {
+      auto input = dims.empty() ? windows : windows.flip(dims);
+      auto logits = logits_fn(input).to(torch::kFloat);
+      if (!dims.empty()) logits = logits.flip(dims);
+      const torch::Tensor p = torch::softmax(logits, 1);
+      probabilities = probabilities.defined() ? probabilities + p : p;
+    }
+    probabilities /= static_cast<double>(flips.size());
+    for (size_t i = 0; i < count; ++i) {
+      const Shape3& origin = origins[first + i];
+      window_of(sum, origin) += probabilities[static_cast<int64_t>(i)] * weight_map;
+      window_of(weights, origin) += weight_map;
+    }
+  }
   torch::Tensor result = sum / weights;
   if (needs_pad) {
     using torch::indexing::Slice;

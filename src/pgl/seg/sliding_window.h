@@ -24,7 +24,15 @@ struct SlidingWindowOptions {
   double step = 0.5;
   // Mirror TTA: average over every combination of flips along these of (D, H, W); none = no TTA.
   std::array<bool, 3> mirror_axes{false, false, false};
+  // Windows per forward pass; 0 = windows_per_batch(patch). Results do not depend on it (InstanceNorm is per
+  // sample), only speed and memory do.
+  int64_t batch = 0;
 };
+
+// How many windows go through the network at once by default: as many as fit in 4 windows of 48^3 voxels,
+// between 1 and 8 (tiny 32^3: 8, small 48^3: 4, 64^3 and larger: 1). Small patches waste a CPU core on
+// per-call overhead one at a time.
+int64_t windows_per_batch(const Shape3& patch);
 
 // volume: [1, D, H, W] (normalised). logits_fn: [N, 1, P...] -> [N, K, P...].
 // Returns softmax probabilities [K, D, H, W]. Volumes smaller than the patch are padded with pad_value.
