@@ -53,6 +53,18 @@ void lay_out_grid(Figure& fig, const std::string& empty_title, const std::string
   fig.height = 32 + 300 * rows;
 }
 
+// One curve of `key` against step per seed whose pretraining metrics.jsonl logs it.
+std::vector<Curve> pretrain_curves(const ExperimentSpec& spec, const ExperimentStats& stats,
+                                   const std::string& method, const std::string& key) {
+  std::vector<Curve> curves;
+  for (int seed : stats.seeds) {
+    Curve c =
+        curve_from_jsonl(read_jsonl(pretrain_dir(spec.dir, method, seed) + "/metrics.jsonl"), "step", key);
+    if (!c.empty()) curves.push_back(std::move(c));
+  }
+  return curves;
+}
+
 }  // namespace
 
 Figure dice_vs_fraction_figure(const ExperimentStats& stats) {
@@ -129,12 +141,7 @@ Figure pretrain_loss_figure(const ExperimentSpec& spec, const ExperimentStats& s
   fig.title = "Pretraining loss";
   for (const std::string& method : stats.methods) {
     if (method == kBaselineMethod) continue;
-    std::vector<Curve> curves;
-    for (int seed : stats.seeds) {
-      Curve c = curve_from_jsonl(read_jsonl(pretrain_dir(spec.dir, method, seed) + "/metrics.jsonl"), "step",
-                                 "loss");
-      if (!c.empty()) curves.push_back(std::move(c));
-    }
+    const std::vector<Curve> curves = pretrain_curves(spec, stats, method, "loss");
     if (curves.empty()) continue;
     Chart chart;
     chart.title = method;
@@ -174,12 +181,7 @@ Chart target_spread_chart(const ExperimentSpec& spec, const ExperimentStats& sta
   chart.y.label = "spread (1 spread out, 0 collapsed)";
   chart.y.min = 0;
   for (const std::string& method : stats.methods) {
-    std::vector<Curve> curves;
-    for (int seed : stats.seeds) {
-      Curve c = curve_from_jsonl(read_jsonl(pretrain_dir(spec.dir, method, seed) + "/metrics.jsonl"), "step",
-                                 "target_spread");
-      if (!c.empty()) curves.push_back(std::move(c));
-    }
+    const std::vector<Curve> curves = pretrain_curves(spec, stats, method, "target_spread");
     if (curves.empty()) continue;  // Genesis, random, or a run logged before target_spread existed
     const Curve mean = mean_curve(curves);
     Series s;
