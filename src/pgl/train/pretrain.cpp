@@ -158,8 +158,6 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   Progress progress("pretrain", config.steps);
   method->train();
   StepWindow window(config.batch, started);
-  double spread_sum = 0;  // target_spread() over the steps of the current log window
-  int64_t spread_steps = 0;
   for (int64_t step = start; step < config.steps; ++step) {
     auto t0 = std::chrono::steady_clock::now();
     double wait = 0;
@@ -184,19 +182,13 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
       throw Error(run.path(),
                   fmt::format("loss became {} at step {}; lower --lr or set --clip-grad", value, step));
     window.add(value, wait, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    if (std::isfinite(method->target_spread())) {
-      spread_sum += method->target_spread();
-      ++spread_steps;
-    }
+    if (std::isfinite(method->target_spread())) window.add_value("target_spread", method->target_spread());
     progress.update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", value, lr));
     bool last = step + 1 == config.steps;
     if ((step + 1) % config.log_every == 0 || last) {
       result.final_loss = window.mean_loss();
       nlohmann::json line = window.flush(step + 1, lr);
       line["tau"] = method->target_tau(step, config.steps);
-      if (spread_steps > 0) line["target_spread"] = spread_sum / static_cast<double>(spread_steps);
-      spread_sum = 0;
-      spread_steps = 0;
       run.log_metrics(line);
     }
     bool stop = config.stop_at > 0 && step + 1 >= config.stop_at && !last;

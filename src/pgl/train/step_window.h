@@ -1,10 +1,13 @@
 #pragma once
 // StepWindow: the running means a training loop logs to metrics.jsonl every --log-every steps. Pretraining
-// and fine-tuning log the same fields (loss, lr, step_ms, samples_per_s, data_wait, elapsed_s) and add their
-// own (tau).
+// and fine-tuning log the same fields (loss, lr, step_ms, samples_per_s, data_wait, elapsed_s); a loop adds
+// its own averaged values by name (target_spread) and sets the rest on the returned line (tau).
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
 
 namespace pgl::train {
 
@@ -20,6 +23,12 @@ class StepWindow {
     time_ += step_seconds;
     ++steps_;
   }
+  // A further value to average over the window's steps; a name seen in no step of a window is not logged.
+  void add_value(const std::string& name, double value) {
+    auto& [sum, count] = extras_[name];
+    sum += value;
+    ++count;
+  }
   double mean_loss() const { return steps_ > 0 ? loss_ / static_cast<double>(steps_) : 0.0; }
 
   // The metrics line for `step` (the number of steps done), then a new window starts.
@@ -32,6 +41,9 @@ class StepWindow {
                            {"samples_per_s", time_ > 0 ? static_cast<double>(batch_) * n / time_ : 0.0},
                            {"data_wait", time_ > 0 ? wait_ / time_ : 0.0},
                            {"elapsed_s", std::chrono::duration<double>(Clock::now() - started_).count()}};
+    for (const auto& [name, sum_count] : extras_)
+      line[name] = sum_count.first / static_cast<double>(sum_count.second);
+    extras_.clear();
     loss_ = wait_ = time_ = 0;
     steps_ = 0;
     return line;
@@ -42,6 +54,7 @@ class StepWindow {
   Clock::time_point started_;
   double loss_ = 0, wait_ = 0, time_ = 0;
   int64_t steps_ = 0;
+  std::map<std::string, std::pair<double, int64_t>> extras_;  // name -> (sum, steps)
 };
 
 }  // namespace pgl::train
