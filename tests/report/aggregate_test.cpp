@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "fixture.h"
+#include "pgl/report/tables.h"
 
 namespace pgl::report {
 namespace {
@@ -62,6 +63,7 @@ TEST(Aggregate, GainsOverRandomArePairedOverCases) {
   const PairedTest& t = it->test;
   EXPECT_EQ(it->baseline, "random");
   EXPECT_EQ(t.n, 4);
+  EXPECT_EQ(it->seeds, (std::vector<int>{0, 1}));
   // Differences {0.02, 0.03, 0.01, 0.04}: mean 0.025, sd sqrt(0.0005 / 3), t = 3.873, df 3.
   EXPECT_NEAR(t.mean_diff, 0.025, 1e-12);
   EXPECT_NEAR(t.sd_diff, std::sqrt(0.0005 / 3), 1e-12);
@@ -98,6 +100,10 @@ TEST(Aggregate, MissingCellsAreListedAndTheRestStillCounts) {
                               [](const Comparison& c) { return c.method == "byol" && c.fraction == 0.1; });
   ASSERT_NE(g, st.gains.end());
   EXPECT_NEAR(g->test.mean_diff, 0.005, 1e-12);
+  EXPECT_EQ(g->seeds, (std::vector<int>{0}));
+  // A comparison on one seed says so under the table.
+  EXPECT_NE(comparison_table(st.gains, "gains").note.find("With one seed"), std::string::npos);
+  EXPECT_EQ(comparison_table(fixture_stats().gains, "gains").note.find("With one seed"), std::string::npos);
 }
 
 }  // namespace

@@ -96,15 +96,20 @@ Comparison compare(const MethodFractionStats& method, const MethodFractionStats&
   // Seeds are paired: the runner fine-tunes every method of a seed with that same seed. A case counts when at
   // least one seed has a score for both.
   std::vector<double> differences;
+  std::set<int> paired_seeds;
   for (const auto& [id, seeds] : method.case_seed_dice) {
     auto it = baseline.case_seed_dice.find(id);
     if (it == baseline.case_seed_dice.end()) continue;
     std::vector<double> paired;
     for (const auto& [seed, score] : seeds)
-      if (auto b = it->second.find(seed); b != it->second.end()) paired.push_back(score - b->second);
+      if (auto b = it->second.find(seed); b != it->second.end()) {
+        paired.push_back(score - b->second);
+        paired_seeds.insert(seed);
+      }
     if (!paired.empty()) differences.push_back(finite_mean(paired));
   }
   c.test = paired_test(differences);
+  c.seeds.assign(paired_seeds.begin(), paired_seeds.end());
   return c;
 }
 

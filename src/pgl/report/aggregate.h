@@ -42,7 +42,8 @@ struct MethodFractionStats {
 struct Comparison {
   std::string method, baseline;
   double fraction = 0;
-  PairedTest test;  // per case: mean over the seeds both have of the case score differences
+  PairedTest test;         // per case: mean over the seeds both have of the case score differences
+  std::vector<int> seeds;  // the seeds paired for at least one case, ascending
 };
 
 struct ExperimentStats {

@@ -47,6 +47,7 @@ json comparison_json(const Comparison& c) {
           {"versus", c.baseline},
           {"fraction", c.fraction},
           {"n_cases", p.n},
+          {"seeds", c.seeds},
           {"mean_diff", number(p.mean_diff)},
           {"sd_diff", number(p.sd_diff)},
           {"ci95", {number(p.ci_low), number(p.ci_high)}},

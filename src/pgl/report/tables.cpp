@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "pgl/report/html.h"
@@ -113,6 +114,13 @@ Table comparison_table(const std::vector<Comparison>& comparisons, const std::st
       "mean difference over test cases with the t-based 95% CI, two-sided paired t-test and Wilcoxon "
       "signed-rank test (normal approximation). "
       "Bold: p < 0.05 (paired t), not corrected for multiple comparisons.";
+  // The test sees how cases vary, not how runs do: another seed (initialisation, labelled subset,
+  // validation split) moved a cell of the OpenKBP grid by 9 points (docs/RESULTS.md).
+  if (std::any_of(comparisons.begin(), comparisons.end(),
+                  [](const Comparison& c) { return c.seeds.size() < 2; }))
+    t.note +=
+        " With one seed the test covers the test cases only, not the run-to-run variation of fine-tuning; "
+        "use --seeds 3 or more before ranking methods.";
   return t;
 }
 
