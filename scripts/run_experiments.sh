@@ -5,6 +5,7 @@
 #   scripts/run_experiments.sh data                 # phantom data sets (20 labelled + 20 unlabeled per task)
 #   scripts/run_experiments.sh spleen liver         # one job: these phantom grids, one after the other
 #   scripts/run_experiments.sh openkbp              # the OpenKBP grid (../shared/data/openkbp)
+#   scripts/run_experiments.sh openkbp-enc openkbp-seeds   # OpenKBP at 10%: encoder-only transfer; random, 2 seeds
 #   METHODS=random,pgl scripts/run_experiments.sh spleen-long   # spleen with 2000 pretraining steps, not 400
 #   scripts/run_experiments.sh collect spleen ...   # copy the small outputs into docs/results/experiment-<name>/
 #   METHODS=random,genesis,byol,pgl,pgl-crop,pgl-flip scripts/run_experiments.sh spleen   # + the prior ablation
@@ -14,7 +15,7 @@ PGL=${PGL:-build/apps/pgl/pgl}
 THREADS=${THREADS:-1}
 METHODS=${METHODS:-random,genesis,byol,pgl}  # a rerun may add pgl-crop,pgl-flip: finished cells are kept
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -gt 0 ] || usage
 
 if [ "$1" = collect ]; then
@@ -37,8 +38,9 @@ fi
 
 for name in "$@"; do  # every name before hours of work
   case "$name" in
-    data | spleen | liver | kidney | multiorgan | spleen-long | openkbp) ;;
-    *) echo "unknown experiment '$name' (data, spleen, liver, kidney, multiorgan, spleen-long, openkbp)" >&2
+    data | spleen | liver | kidney | multiorgan | spleen-long | openkbp | openkbp-enc | openkbp-seeds) ;;
+    *) echo "unknown experiment '$name' (data, spleen, liver, kidney, multiorgan, spleen-long, openkbp," \
+         "openkbp-enc, openkbp-seeds)" >&2
        usage ;;
   esac
 done
@@ -59,10 +61,24 @@ for name in "$@"; do
         --preset tiny --base 8 --pretrain-steps "$steps" --finetune-steps 800 --val-max-cases 2 \
         --test-fraction 0.2 --spacing 6,6,6 --ct-window=-200,300 --threads "$THREADS" --cache exp/cache \
         --out "exp/$name" ;;
-    openkbp)
+    openkbp | openkbp-enc | openkbp-seeds)
+      fractions=0.1,0.25,1 seeds=1 methods=$METHODS extra=()
+      case "$name" in
+        openkbp-enc) fractions=0.1 methods=random,pgl extra=(--transfer encoder) ;;
+        openkbp-seeds) fractions=0.1 seeds=2 methods=random ;;
+      esac
+      if [ "$name" != openkbp ]; then
+        # The runs these share with exp/openkbp are deterministic: copying them only saves their time.
+        for run in pretrain/pgl-s0 finetune/random-f0.1-s0 predictions/random-f0.1-s0; do
+          if [ -d "exp/openkbp/$run" ] && [ ! -e "exp/$name/$run" ]; then
+            mkdir -p "exp/$name/$(dirname "$run")"
+            cp -r "exp/openkbp/$run" "exp/$name/$run"
+          fi
+        done
+      fi
       "$PGL" experiment --data ../shared/data/openkbp --test-split validation \
-        --methods "$METHODS" --label-fractions 0.1,0.25,1 --seeds 1 \
+        --methods "$methods" --label-fractions "$fractions" --seeds "$seeds" "${extra[@]}" \
         --preset tiny --base 8 --pretrain-steps 1000 --finetune-steps 2000 --val-max-cases 4 \
-        --ct-window=-200,300 --threads "$THREADS" --cache exp/cache --out exp/openkbp ;;
+        --ct-window=-200,300 --threads "$THREADS" --cache exp/cache --out "exp/$name" ;;
   esac
 done
