@@ -62,20 +62,21 @@ for name in "$@"; do
         --test-fraction 0.2 --spacing 6,6,6 --ct-window=-200,300 --threads "$THREADS" --cache exp/cache \
         --out "exp/$name" ;;
     openkbp | openkbp-enc | openkbp-seeds)
-      fractions=0.1,0.25,1 seeds=1 methods=$METHODS extra=()
+      # shared: the runs this grid has in common with exp/openkbp. They are deterministic, so copying them
+      # only saves their time.
+      fractions=0.1,0.25,1 seeds=1 methods=$METHODS extra=() shared=()
       case "$name" in
-        openkbp-enc) fractions=0.1 methods=random,pgl extra=(--transfer encoder) ;;
-        openkbp-seeds) fractions=0.1 seeds=2 methods=random ;;
+        openkbp-enc) fractions=0.1 methods=random,pgl extra=(--transfer encoder)
+          shared=(pretrain/pgl-s0 finetune/random-f0.1-s0 predictions/random-f0.1-s0) ;;
+        openkbp-seeds) fractions=0.1 seeds=2 methods=random
+          shared=(finetune/random-f0.1-s0 predictions/random-f0.1-s0) ;;
       esac
-      if [ "$name" != openkbp ]; then
-        # The runs these share with exp/openkbp are deterministic: copying them only saves their time.
-        for run in pretrain/pgl-s0 finetune/random-f0.1-s0 predictions/random-f0.1-s0; do
-          if [ -d "exp/openkbp/$run" ] && [ ! -e "exp/$name/$run" ]; then
-            mkdir -p "exp/$name/$(dirname "$run")"
-            cp -r "exp/openkbp/$run" "exp/$name/$run"
-          fi
-        done
-      fi
+      for run in "${shared[@]}"; do
+        if [ -d "exp/openkbp/$run" ] && [ ! -e "exp/$name/$run" ]; then
+          mkdir -p "exp/$name/$(dirname "$run")"
+          cp -r "exp/openkbp/$run" "exp/$name/$run"
+        fi
+      done
       "$PGL" experiment --data ../shared/data/openkbp --test-split validation \
         --methods "$methods" --label-fractions "$fractions" --seeds "$seeds" "${extra[@]}" \
         --preset tiny --base 8 --pretrain-steps 1000 --finetune-steps 2000 --val-max-cases 4 \
