@@ -7,10 +7,9 @@ namespace pgl::cli {
 
 void register_demo(CLI::App& app) {
   auto o = std::make_shared<experiment::DemoOptions>();
-  auto* cmd =
-      app.add_subcommand("demo",
-                         "Run a reduced PGL experiment on generated phantom CT (about 15 minutes on 2 cores) "
-                         "and write an HTML report");
+  auto* cmd = app.add_subcommand("demo",
+                                 "Run a reduced PGL experiment on generated phantom CT (about 10 minutes) "
+                                 "and write an HTML report");
   cmd->add_option("--out", o->out, "Output folder (rerun to resume)")->capture_default_str();
   cmd->add_option("--task", o->task, "Phantom task: liver | spleen | kidney | multiorgan")
       ->capture_default_str();
@@ -24,14 +23,23 @@ void register_demo(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--seeds", o->seeds, "Seeds")->capture_default_str();
-  cmd->add_option("--pretrain-steps", o->pretrain_steps, "Pretraining steps per method")
+  cmd->add_option("--pretrain-minutes", o->pretrain_minutes,
+                  "Minutes per pretraining run (0: --pretrain-steps)")
       ->capture_default_str();
-  cmd->add_option("--finetune-steps", o->finetune_steps, "Fine-tuning steps per cell")->capture_default_str();
+  cmd->add_option("--finetune-minutes", o->finetune_minutes,
+                  "Minutes per fine-tuning cell (0: --finetune-steps)")
+      ->capture_default_str();
+  cmd->add_option("--pretrain-steps", o->pretrain_steps,
+                  "Pretraining steps per method (with --pretrain-minutes 0)")
+      ->capture_default_str();
+  cmd->add_option("--finetune-steps", o->finetune_steps,
+                  "Fine-tuning steps per cell (with --finetune-minutes 0)")
+      ->capture_default_str();
   add_plan_options(cmd, o->plan);
   cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
   cmd->footer(
       "Scale up: pgl demo --preset small --cases 40 --seeds 3 --label-fractions 0.1,0.25,1 "
-      "--pretrain-steps 3000 --finetune-steps 2000");
+      "--pretrain-minutes 30 --finetune-minutes 20");
   cmd->callback([o] { experiment::run_demo(*o); });
 }
 

@@ -25,6 +25,10 @@ void register_experiment(CLI::App& app) {
   cmd->add_option("--pretrain-steps", c->pretrain_steps, "Pretraining steps per method and seed")
       ->capture_default_str();
   cmd->add_option("--finetune-steps", c->finetune_steps, "Fine-tuning steps per cell")->capture_default_str();
+  cmd->add_option("--pretrain-time-budget", c->pretrain_time_budget,
+                  "Minutes per pretraining run (replaces --pretrain-steps)");
+  cmd->add_option("--finetune-time-budget", c->finetune_time_budget,
+                  "Minutes per fine-tuning run (replaces --finetune-steps)");
   cmd->add_option("--pretrain-lr", c->pretrain_lr, "Pretraining peak learning rate")->capture_default_str();
   cmd->add_option("--optimizer", c->optimizer, "Fine-tuning optimiser: adam | sgd")->capture_default_str();
   cmd->add_option("--finetune-lr", c->finetune_lr, "Fine-tuning learning rate (0: optimiser default)");

@@ -11,7 +11,8 @@ void register_finetune(CLI::App& app) {
   auto* cmd = app.add_subcommand("finetune",
                                  "Fine-tune the segmentation network (from random or pretrained weights)");
   cmd->add_option("--data", c->data, "Labelled data set (MSD or nnU-Net raw layout)")->required();
-  cmd->add_option("--exclude", c->exclude, "Case ids never used (held-out test cases), comma-separated")
+  cmd->add_option("--exclude", c->exclude,
+                  "Cases never used (held-out test cases): ids or image paths, comma-separated")
       ->delimiter(',');
   cmd->add_option("--init", c->init, "random | pretraining run folder | exported weights.pt")
       ->capture_default_str();
@@ -19,11 +20,7 @@ void register_finetune(CLI::App& app) {
   cmd->add_flag("--allow-partial", c->allow_partial,
                 "Load the weights that fit when some names/shapes differ");
   cmd->add_option("--out", c->out, "Run folder")->required();
-  cmd->add_option("--preset", c->preset, "tiny | small | base | paper")->capture_default_str();
-  cmd->add_option("--base", c->base, "Channels of level 0 (default: preset)");
-  cmd->add_option("--levels", c->levels, "Resolution levels (default: preset)");
-  cmd->add_option("--patch", c->patch, "Patch edge in voxels (default: preset)");
-  cmd->add_option("--batch", c->batch, "Batch size (default: preset)");
+  add_network_options(cmd, *c);
   auto* fraction =
       cmd->add_option("--label-fraction", c->label_fraction, "Share of training cases whose labels are used")
           ->capture_default_str();
@@ -32,7 +29,9 @@ void register_finetune(CLI::App& app) {
                     ->capture_default_str();
   cmd->add_option("--val-split", c->val_split, "Validation cases from this split of dataset.json")
       ->excludes(vfrac);
-  cmd->add_option("--steps", c->steps, "Training steps")->capture_default_str();
+  cmd->add_option("--folds", c->folds, "Cross-validation: number of folds (their cases held out)");
+  cmd->add_option("--fold", c->fold, "Cross-validation: the fold held out (0-based)")->capture_default_str();
+  cmd->add_option("--steps", c->steps, "Training steps (without --time-budget)")->capture_default_str();
   cmd->add_option("--val-every", c->val_every, "Steps between validations")->capture_default_str();
   cmd->add_option("--val-max-cases", c->val_max_cases, "Validate on at most this many cases (0 = all)");
   cmd->add_option("--optimizer", c->optimizer, "adam | sgd (Nesterov, nnU-Net's)")->capture_default_str();

@@ -18,11 +18,9 @@ void register_pretrain(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--method", c->method, "pgl | byol | genesis")->capture_default_str();
   cmd->add_option("--priors", c->priors, "PGL priors: crop,flip | crop | flip | none")->capture_default_str();
-  cmd->add_option("--preset", c->preset, "tiny | small | base | paper")->capture_default_str();
-  cmd->add_option("--base", c->base, "Channels of level 0 (default: preset)");
-  cmd->add_option("--levels", c->levels, "Resolution levels (default: preset)");
-  cmd->add_option("--patch", c->patch, "Patch edge in voxels (default: preset)");
-  cmd->add_option("--batch", c->batch, "Batch size (default: preset)");
+  add_network_options(cmd, *c);
+  cmd->add_option("--plan-from", c->plan_from,
+                  "Plan from this labelled data set (the one to fine-tune on), so the weights fit it");
   cmd->add_option("--steps", c->steps, "Training steps")->capture_default_str();
   cmd->add_option("--lr", c->lr, "Peak learning rate (SGD with momentum, warm-up + cosine)")
       ->capture_default_str();

@@ -8,6 +8,7 @@ namespace pgl::cli {
 void register_info(CLI::App& app);
 void register_check(CLI::App& app);
 void register_phantom(CLI::App& app);
+void register_plan(CLI::App& app);
 void register_pretrain(CLI::App& app);
 void register_export(CLI::App& app);
 void register_finetune(CLI::App& app);

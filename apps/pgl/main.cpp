@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
 #ifdef PGL_HAVE_PHANTOM
   pgl::cli::register_phantom(app);
 #endif
+#ifdef PGL_HAVE_PLAN
+  pgl::cli::register_plan(app);
+#endif
 #ifdef PGL_HAVE_TRAIN
   pgl::cli::register_pretrain(app);
   pgl::cli::register_export(app);

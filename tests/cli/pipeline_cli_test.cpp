@@ -138,10 +138,71 @@ TEST_F(Pipeline, ExportedWeightsInitialiseFinetuning) {
   auto description = read_json(out("weights.json"));
   EXPECT_EQ(description["architecture"]["base"], 4);
   EXPECT_EQ(description["parameters"], 32732);
-  r = test::run_pgl("finetune --data " + path("spleen") + " --init " + out("weights.pt") +
-                    " --preset tiny --steps 2 --val-fraction 0" + common_ + "--out " + out("ft-weights"));
+  const std::string finetune = " --preset tiny --steps 3 --log-every 1 --val-fraction 0 --seed 7";
+  r = test::run_pgl("finetune --data " + path("spleen") + " --init " + out("weights.pt") + finetune +
+                    common_ + "--out " + out("ft-weights"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(read_json(out("ft-weights/transfer.json"))["missing"].empty());
+  // The same weights from the run folder give the same run: loading a checkpoint must not hand the
+  // pretraining's RNG state to the new head (it is initialised from --seed).
+  r = test::run_pgl("finetune --data " + path("spleen") + " --init " + path("pre") + finetune + common_ +
+                    "--out " + out("ft-run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto from_weights = read_jsonl(out("ft-weights/metrics.jsonl"));
+  auto from_run = read_jsonl(out("ft-run/metrics.jsonl"));
+  ASSERT_EQ(from_weights.size(), 3u);
+  ASSERT_EQ(from_run.size(), 3u);
+  for (size_t k = 0; k < 3; ++k) EXPECT_EQ(from_weights[k]["loss"], from_run[k]["loss"]) << "step " << k + 1;
+}
+
+TEST_F(Pipeline, PlanPrintsItsReasonsAndWritesAPlanFile) {
+  auto r = test::run_pgl("plan " + path("spleen") + " --preset tiny --cache " + path("cache") + " --out " +
+                         out("plan.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* text : {"median spacing", "foreground intensities", "spacing", "normalisation", "patch",
+                           "network", "low-resolution rule"})
+    EXPECT_NE(r.output.find(text), std::string::npos) << text << "\n" << r.output;
+  auto plan = read_json(out("plan.json"));
+  EXPECT_EQ(plan["normalization_scheme"], "ct-foreground");
+  EXPECT_EQ(plan["patch_voxels_xyz"].size(), 3u);
+  EXPECT_EQ(plan["network"]["strides_xyz"].size(), plan["network"]["levels"].get<size_t>());
+  // --plan takes the file as it is; an override beside it is refused.
+  r = test::run_pgl("finetune --data " + path("spleen") +
+                    " --init random --preset tiny --steps 1 --val-fraction 0 "
+                    "--plan " +
+                    out("plan.json") + " --spacing 5,5,5 --cache " + path("cache") + " --out " +
+                    out("ft-plan"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("--plan fixes the whole plan"), std::string::npos) << r.output;
+}
+
+TEST_F(Pipeline, TimeBudgetChoosesTheStepsAndAFoldIsPredictedAndScored) {
+  auto r = test::run_pgl("finetune --data " + path("spleen") +
+                         " --init random --preset tiny --folds 3 --fold 1 "
+                         "--time-budget 0.4 --val-every 20 --threads 2 --cache " +
+                         path("cache") + " --out " + out("ft-budget"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto config = read_json(out("ft-budget/config.json"));
+  EXPECT_EQ(config["steps_chosen_by_budget"], true);
+  EXPECT_GT(config["steps"].get<int64_t>(), 30);  // chosen after the 30 timed steps
+  EXPECT_NE(r.output.find("time budget 0.4 min"), std::string::npos) << r.output;
+  auto cases = read_json(out("ft-budget/cases.json"));
+  ASSERT_EQ(cases["held_out"].size(), 2u);
+  for (const auto& id : cases["held_out"]) {
+    for (const char* part : {"train", "validation"})
+      for (const auto& other : cases[part]) EXPECT_NE(id, other) << part;
+    EXPECT_TRUE(fs::exists(out("ft-budget/held_out/" + id.get<std::string>() + ".nii.gz")));
+  }
+  EXPECT_EQ(read_json(out("ft-budget/held_out_metrics_summary.json"))["n_cases"], 2);
+  auto post = read_json(out("ft-budget/postprocessing.json"));
+  EXPECT_TRUE(post.contains("largest_foreground_component"));
+  // The chosen count is the run's: resuming the finished run changes nothing.
+  r = test::run_pgl("finetune --data " + path("spleen") +
+                    " --init random --preset tiny --folds 3 --fold 1 "
+                    "--time-budget 0.4 --val-every 20 --threads 2 --cache " +
+                    path("cache") + " --out " + out("ft-budget") + " --resume");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("already complete"), std::string::npos) << r.output;
 }
 
 TEST_F(Pipeline, PredictKeepsTheInputGeometryAndEvaluateScoresIt) {

@@ -57,6 +57,36 @@ TEST(ResUNet3D, ParameterNamesAreTheDocumentedOnes) {
   EXPECT_TRUE(net->named_buffers().is_empty());  // InstanceNorm without running statistics
 }
 
+TEST(ResUNet3D, AnisotropicLevelsKeepTheNamesAndChangeOnlyShapes) {
+  // Thick slices along D: the first level convolves in-plane only and pools H, W; later levels pool all.
+  using Axes = pgl::nn::Axes3;
+  auto options = ResUNet3DOptions(1)
+                     .base(4)
+                     .levels(3)
+                     .strides(std::vector<Axes>{{1, 1, 1}, {1, 2, 2}, {2, 2, 2}})
+                     .kernels(std::vector<Axes>{{1, 3, 3}, {3, 3, 3}, {3, 3, 3}});
+  ResUNet3D planned(options), isotropic(ResUNet3DOptions(1).base(4).levels(3));
+  std::vector<std::string> a, b;
+  for (const auto& p : planned->named_parameters()) a.push_back(p.key());
+  for (const auto& p : isotropic->named_parameters()) b.push_back(p.key());
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(planned->named_parameters()["stem.conv.weight"].sizes(), torch::IntArrayRef({4, 1, 1, 3, 3}));
+  EXPECT_EQ(planned->named_parameters()["enc.1.down.conv.weight"].sizes(),
+            torch::IntArrayRef({8, 4, 3, 3, 3}));
+  EXPECT_EQ(planned->named_parameters()["dec.0.up.weight"].sizes(), torch::IntArrayRef({8, 4, 1, 2, 2}));
+  EXPECT_EQ(planned->named_parameters()["dec.0.fuse.conv.weight"].sizes(),
+            torch::IntArrayRef({4, 8, 1, 3, 3}));
+  EXPECT_EQ(options.size_multiple(), (Axes{2, 4, 4}));
+  // D needs a multiple of 2 only, H and W of 4; the output keeps the input's size.
+  auto y = planned->forward(torch::randn({1, 1, 6, 12, 8}));
+  EXPECT_EQ(y.sizes(), torch::IntArrayRef({1, 4, 6, 12, 8}));
+  EXPECT_THROW(planned->forward(torch::randn({1, 1, 6, 10, 8})), pgl::Error);
+  // The analytic cost follows the kernels: less than the isotropic network's on the same input.
+  EXPECT_LT(pgl::nn::resunet_forward_macs(options, {8, 16, 16}),
+            pgl::nn::resunet_forward_macs(ResUNet3DOptions(1).base(4).levels(3), {8, 16, 16}));
+  EXPECT_THROW(ResUNet3D(ResUNet3DOptions(1).levels(3).strides(std::vector<Axes>{{1, 1, 1}})), pgl::Error);
+}
+
 TEST(ResUNet3D, OutputHasC0ChannelsAtInputResolution) {
   ResUNet3D net(ResUNet3DOptions(1).base(4).levels(3));
   torch::Tensor y = net->forward(torch::randn({2, 1, 8, 12, 16}));

@@ -2,9 +2,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "pgl/core/error.h"
 #include "pgl/core/progress.h"
@@ -28,11 +27,13 @@ void write_volumes(const std::string& folder, int count) {
     Volume v(g, -1000.f);
     std::uniform_real_distribution<double> u(0, 1);
     for (int blob = 0; blob < 6; ++blob) {
-      double cx = u(rng) * 40, cy = u(rng) * 36, cz = u(rng) * 30, r = 4 + 8 * u(rng), hu = -200 + 600 * u(rng);
+      double cx = u(rng) * 40, cy = u(rng) * 36, cz = u(rng) * 30, r = 4 + 8 * u(rng),
+             hu = -200 + 600 * u(rng);
       for (int64_t k = 0; k < 30; ++k)
         for (int64_t j = 0; j < 36; ++j)
           for (int64_t i = 0; i < 40; ++i)
-            if ((i - cx) * (i - cx) + (j - cy) * (j - cy) + (k - cz) * (k - cz) < r * r) v.at(i, j, k) = float(hu);
+            if ((i - cx) * (i - cx) + (j - cy) * (j - cy) + (k - cz) * (k - cz) < r * r)
+              v.at(i, j, k) = float(hu);
     }
     write_volume(v, folder + "/vol" + std::to_string(n) + ".nii.gz");
   }
@@ -51,6 +52,7 @@ train::PretrainConfig tiny_config(const test::TempDir& dir, const std::string& o
   c.data = {dir / "data"};
   c.out = dir / out;
   c.preset = "tiny";
+  c.levels = 3;  // the preset's isotropic network (32,732 parameters), on the planned patch
   c.steps = 8;
   c.log_every = 1;
   c.checkpoint_every = 4;

@@ -1,12 +1,12 @@
 #include "pgl/data/dataset.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <set>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "pgl/core/error.h"
 #include "pgl/core/json_file.h"
@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 bool Dataset::labeled() const {
-  return !cases.empty() && std::all_of(cases.begin(), cases.end(), [](const Case& c) { return !c.label.empty(); });
+  return !cases.empty() &&
+         std::all_of(cases.begin(), cases.end(), [](const Case& c) { return !c.label.empty(); });
 }
 
 bool Dataset::is_ct() const { return modality == "CT" || modality == "ct"; }
@@ -77,9 +78,12 @@ std::map<int, std::string> parse_labels(const json& j, const std::string& json_p
   if (!l.is_object()) throw Error(json_path, "'labels' must be an object");
   for (const auto& [key, value] : l.items()) {
     try {
-      if (value.is_string()) labels[std::stoi(key)] = value.get<std::string>();
-      else if (value.is_number_integer()) labels[value.get<int>()] = key;
-      else throw Error(json_path, fmt::format("label '{}' must map to a name or an integer", key));
+      if (value.is_string())
+        labels[std::stoi(key)] = value.get<std::string>();
+      else if (value.is_number_integer())
+        labels[value.get<int>()] = key;
+      else
+        throw Error(json_path, fmt::format("label '{}' must map to a name or an integer", key));
     } catch (const std::invalid_argument&) {
       throw Error(json_path, fmt::format("label key '{}' is not an integer", key));
     }
@@ -94,7 +98,9 @@ std::string parse_modality(const json& j) {
   return "CT";
 }
 
-bool is_image_file(const fs::path& p) { return fs::is_regular_file(p) && is_supported_image_path(p.string()); }
+bool is_image_file(const fs::path& p) {
+  return fs::is_regular_file(p) && is_supported_image_path(p.string());
+}
 
 std::vector<fs::path> sorted_images(const fs::path& folder) {
   std::vector<fs::path> files;
@@ -132,7 +138,8 @@ void open_msd(Dataset& d, const json& j, const std::string& json_path) {
   if (j.contains("splits")) {
     if (!j["splits"].is_object()) throw Error(json_path, "'splits' must be an object of id lists");
     for (const auto& [name, ids_json] : j["splits"].items()) {
-      if (!ids_json.is_array()) throw Error(json_path, fmt::format("split '{}' must be an array of ids", name));
+      if (!ids_json.is_array())
+        throw Error(json_path, fmt::format("split '{}' must be an array of ids", name));
       for (const auto& id : ids_json) {
         if (!id.is_string()) throw Error(json_path, fmt::format("split '{}' holds a non-string id", name));
         d.splits[name].push_back(id.get<std::string>());
@@ -158,7 +165,8 @@ void open_nnunet(Dataset& d) {
 }
 
 void open_folder(Dataset& d) {
-  for (const auto& image : sorted_images(d.root)) d.cases.push_back({case_id_from_path(image.string()), image.string(), ""});
+  for (const auto& image : sorted_images(d.root))
+    d.cases.push_back({case_id_from_path(image.string()), image.string(), ""});
 }
 
 }  // namespace
@@ -187,7 +195,9 @@ Dataset open_dataset(const std::string& path) {
     d.layout = "nnunet";
     open_nnunet(d);
     if (d.cases.empty())
-      throw Error(path, "dataset.json lacks 'training' (MSD layout) and imagesTr holds no CASE_0000 images (nnU-Net layout)");
+      throw Error(path,
+                  "dataset.json lacks 'training' (MSD layout) and imagesTr holds no CASE_0000 images "
+                  "(nnU-Net layout)");
   } else if (has_json) {
     throw Error(json_path, "lacks 'training' (Medical Segmentation Decathlon layout)");
   } else {
@@ -196,6 +206,15 @@ Dataset open_dataset(const std::string& path) {
   }
   if (d.cases.empty()) throw Error(path, "no images found");
   return d;
+}
+
+bool is_excluded(const Case& c, const std::vector<std::string>& exclude) {
+  for (const auto& e : exclude) {
+    if (e == c.id) return true;
+    std::error_code ec;
+    if (e.find('/') != std::string::npos && std::filesystem::equivalent(e, c.image, ec)) return true;
+  }
+  return false;
 }
 
 }  // namespace pgl

@@ -17,8 +17,8 @@ struct Dataset {
   std::string root;    // absolute folder path
   std::string layout;  // "msd", "nnunet" or "folder"
   std::string name;
-  std::string modality = "CT";               // "CT", "MR", ... (channel 0)
-  std::map<int, std::string> labels;         // declared class ids -> names (0 = background)
+  std::string modality = "CT";        // "CT", "MR", ... (channel 0)
+  std::map<int, std::string> labels;  // declared class ids -> names (0 = background)
   std::vector<Case> cases;
   std::map<std::string, std::vector<std::string>> splits;  // optional named id lists ("train", ...)
 
@@ -32,6 +32,9 @@ struct Dataset {
 // Opens a data set folder, detecting its layout. Validates dataset.json (JSON syntax, required keys, types)
 // and that every path stays inside the folder. Files are not opened here (see check_dataset).
 Dataset open_dataset(const std::string& path);
+
+// Whether `c` is named in `exclude` by its id (in any data set) or by its image path.
+bool is_excluded(const Case& c, const std::vector<std::string>& exclude);
 
 // Case id of an image file name: "pt_1.nii.gz" -> "pt_1".
 std::string case_id_from_path(const std::string& path);

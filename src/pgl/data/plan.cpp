@@ -1,28 +1,35 @@
 #include "pgl/data/plan.h"
 
-#include <algorithm>
-#include <atomic>
-#include <cmath>
-#include <functional>
-#include <thread>
-
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "pgl/core/error.h"
 #include "pgl/core/hash.h"
 #include "pgl/io/spatial.h"
-#include "pgl/io/volume_io.h"
 
 namespace pgl {
 
 bool PreprocessingPlan::is_ct() const { return modality == "CT" || modality == "ct"; }
 
 nlohmann::json PreprocessingPlan::to_json() const {
-  return {{"modality", modality},
-          {"spacing_mm", spacing},
-          {"orientation", orientation},
-          {"ct_window_hu", {window_low, window_high}},
-          {"normalisation", is_ct() ? "clip to window, scale to [-1, 1]" : "per-case z-score"}};
+  nlohmann::json j = {{"modality", modality},
+                      {"spacing_mm", spacing},
+                      {"orientation", orientation},
+                      {"ct_window_hu", {window_low, window_high}}};
+  if (normalization == "ct-window") {
+    j["normalisation"] = "clip to window, scale to [-1, 1]";
+  } else if (normalization == "zscore") {
+    j["normalisation"] = "per-case z-score";
+  } else {
+    j["normalisation"] = "clip to foreground percentiles, z-score with foreground statistics";
+    j["normalization_scheme"] = normalization;
+    j["foreground_clip"] = {clip_low, clip_high};
+    j["foreground_mean"] = mean;
+    j["foreground_std"] = std;
+  }
+  return j;
 }
 
 PreprocessingPlan PreprocessingPlan::from_json(const nlohmann::json& j, const std::string& source) {
@@ -37,6 +44,19 @@ PreprocessingPlan PreprocessingPlan::from_json(const nlohmann::json& j, const st
     if (w.size() != 2 || !(w[0] < w[1])) throw Error(source, "plan ct_window_hu must be [low, high]");
     p.window_low = w[0];
     p.window_high = w[1];
+    // Plans written before foreground statistics existed: window for CT, z-score otherwise.
+    p.normalization = j.value("normalization_scheme", p.is_ct() ? "ct-window" : "zscore");
+    if (p.normalization == "ct-foreground") {
+      auto c = j.at("foreground_clip").get<std::vector<double>>();
+      if (c.size() != 2 || !(c[0] <= c[1])) throw Error(source, "plan foreground_clip must be [low, high]");
+      p.clip_low = c[0];
+      p.clip_high = c[1];
+      p.mean = j.at("foreground_mean").get<double>();
+      p.std = j.at("foreground_std").get<double>();
+      if (!(p.std > 0)) throw Error(source, "plan foreground_std must be positive");
+    } else if (p.normalization != "ct-window" && p.normalization != "zscore") {
+      throw Error(source, "unknown normalization_scheme '" + p.normalization + "'");
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(source, std::string("invalid preprocessing plan: ") + e.what());
   }
@@ -46,49 +66,31 @@ PreprocessingPlan PreprocessingPlan::from_json(const nlohmann::json& j, const st
   return p;
 }
 
-std::string PreprocessingPlan::hash() const {
-  return fnv1a_hex(to_json().dump(), 12);
-}
+std::string PreprocessingPlan::hash() const { return fnv1a_hex(to_json().dump(), 12); }
 
-PreprocessingPlan make_plan(const std::vector<Dataset>& datasets, const PlanOptions& options, int threads) {
-  if (datasets.empty()) throw Error("make_plan: no data set given");
-  PreprocessingPlan plan;
-  plan.modality = options.modality.empty() ? datasets.front().modality : options.modality;
-  plan.window_low = options.window_low;
-  plan.window_high = options.window_high;
-  if (!(plan.window_low < plan.window_high))
-    throw Error(fmt::format("CT window [{}, {}] is empty", plan.window_low, plan.window_high));
+void apply_plan_overrides(const PlanOptions& options, PreprocessingPlan* plan) {
+  if (!options.modality.empty()) plan->modality = options.modality;
+  if (!(options.window_low < options.window_high))
+    throw Error(fmt::format("CT window [{}, {}] is empty", options.window_low, options.window_high));
+  const std::string& n = options.normalization;
+  if (n != "auto" && n != "ct-window" && n != "ct-foreground" && n != "zscore")
+    throw Error(
+        fmt::format("unknown --normalization '{}' (expected auto, ct-window, ct-foreground, zscore)", n));
+  if (n == "ct-window" || (n == "auto" && plan->is_ct() && plan->normalization == "zscore")) {
+    plan->normalization = "ct-window";
+  } else if (n == "zscore" || (n == "auto" && !plan->is_ct())) {
+    plan->normalization = "zscore";
+  } else if (n == "ct-foreground" && plan->normalization != "ct-foreground") {
+    throw Error("--normalization ct-foreground needs a labelled data set (foreground statistics)");
+  }
+  plan->window_low = options.window_low;
+  plan->window_high = options.window_high;
   if (!options.spacing.empty()) {
     if (options.spacing.size() != 3) throw Error("--spacing takes three values (x,y,z in mm)");
     for (double s : options.spacing)
       if (!(s > 0)) throw Error("--spacing values must be positive");
-    plan.spacing = {options.spacing[0], options.spacing[1], options.spacing[2]};
-    return plan;
+    plan->spacing = {options.spacing[0], options.spacing[1], options.spacing[2]};
   }
-  // Median spacing over every case, in canonical axis order.
-  std::vector<const Case*> cases;
-  for (const auto& d : datasets)
-    for (const auto& c : d.cases) cases.push_back(&c);
-  std::vector<Vec3> spacings(cases.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t n = next++; n < cases.size(); n = next++) {
-      Geometry g = read_image_info(cases[n]->image).geometry;
-      Reorientation r = canonical_reorientation(g);
-      for (int a = 0; a < 3; ++a) spacings[n][a] = g.spacing[r.permutation[a]];
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  for (int a = 0; a < 3; ++a) {
-    std::vector<double> v;
-    for (const auto& s : spacings) v.push_back(s[a]);
-    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-    plan.spacing[a] = v[v.size() / 2];
-  }
-  return plan;
 }
 
 namespace {
@@ -108,9 +110,12 @@ Volume preprocess_image(const Volume& raw, const PreprocessingPlan& plan) {
     v = resample_volume(v, plan.spacing);
     for (auto& x : v.data) x += low;
   }
-  if (plan.is_ct()) {
+  if (plan.normalization == "ct-window") {
     const double lo = plan.window_low, hi = plan.window_high, half = (hi - lo) / 2, mid = (hi + lo) / 2;
     for (auto& x : v.data) x = static_cast<float>((std::clamp<double>(x, lo, hi) - mid) / half);
+  } else if (plan.normalization == "ct-foreground") {
+    const double lo = plan.clip_low, hi = plan.clip_high, mean = plan.mean, sd = std::max(plan.std, 1e-8);
+    for (auto& x : v.data) x = static_cast<float>((std::clamp<double>(x, lo, hi) - mean) / sd);
   } else {
     double sum = 0, sq = 0;
     for (float x : v.data) sum += x;

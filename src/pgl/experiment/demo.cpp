@@ -51,6 +51,8 @@ void run_demo(const DemoOptions& o) {
   c.base = o.base > 0 ? o.base : o.preset == "tiny" ? 8 : 0;
   c.pretrain_steps = o.pretrain_steps;
   c.finetune_steps = o.finetune_steps;
+  c.pretrain_time_budget = o.pretrain_minutes;
+  c.finetune_time_budget = o.finetune_minutes;
   c.test_fraction = 0.25;
   c.val_max_cases = 2;
   c.out = (root / "experiment").string();

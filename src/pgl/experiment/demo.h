@@ -21,11 +21,13 @@ struct DemoOptions {
   std::vector<std::string> methods{"random", "byol", "pgl"};
   std::vector<double> label_fractions{0.5};
   int seeds = 1;
-  int64_t pretrain_steps = 400;  // measured: the whole demo takes 13.3 min on 2 idle cores (docs/RESULTS.md)
+  // Minutes per pretraining run and per fine-tuning cell (the step count follows from the measured step
+  // time), so that the demo ends in about 10 minutes on any machine; 0: the step counts below.
+  double pretrain_minutes = 2.0, finetune_minutes = 1.5;
+  int64_t pretrain_steps = 400;
   int64_t finetune_steps = 800;
-  // A coarse grid (a CPU-sized problem) and a soft-tissue window: liver and spleen differ by about 10 HU,
-  // which the default [-1000, 1000] window squeezes to 0.01 (docs/RESULTS.md).
-  PlanOptions plan{{6, 6, 6}, -200, 300, ""};
+  // Planned from the data (spacing, CT normalisation from the labelled foreground, patch, network).
+  PlanOptions plan;
   int threads = 2;
 };
 

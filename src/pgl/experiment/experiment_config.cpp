@@ -8,9 +8,10 @@ namespace pgl::experiment {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ExperimentConfig, data, pretrain_data, methods,
                                                 label_fractions, seeds, preset, base, pretrain_steps,
-                                                finetune_steps, pretrain_lr, optimizer, finetune_lr,
-                                                warmup_steps, transfer, val_every, val_max_cases, test_split,
-                                                test_fraction, out, threads, cache, plan, precision, tta)
+                                                finetune_steps, pretrain_time_budget, finetune_time_budget,
+                                                pretrain_lr, optimizer, finetune_lr, warmup_steps, transfer,
+                                                val_every, val_max_cases, test_split, test_fraction, out,
+                                                threads, cache, plan, precision, tta)
 
 nlohmann::json ExperimentConfig::to_json() const { return *this; }
 

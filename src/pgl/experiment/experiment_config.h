@@ -20,6 +20,8 @@ struct ExperimentConfig {
   int64_t base = 0;  // channels of level 0; 0: the preset's
   int64_t pretrain_steps = 1000;
   int64_t finetune_steps = 2000;
+  double pretrain_time_budget = 0;  // minutes per pretraining run; > 0 replaces pretrain_steps
+  double finetune_time_budget = 0;  // minutes per fine-tuning run; > 0 replaces finetune_steps
   double pretrain_lr = 0.02;
   std::string optimizer = "adam";
   double finetune_lr = 0;        // 0: the optimiser's default
@@ -32,7 +34,7 @@ struct ExperimentConfig {
   std::string out;
   int threads = 2;
   std::string cache;
-  PlanOptions plan;  // preprocessing for every run (spacing, CT window, modality)
+  PlanOptions plan;  // overrides of the experiment's plan (OUT/plan.json, shared by every run)
   std::string precision = "fp32";
   bool tta = false;
 

@@ -13,9 +13,11 @@
 #include "pgl/core/json_file.h"
 #include "pgl/core/progress.h"
 #include "pgl/core/version.h"
+#include "pgl/data/cache.h"
 #include "pgl/data/dataset.h"
 #include "pgl/eval/metrics.h"
 #include "pgl/io/volume_io.h"
+#include "pgl/plan/backbone.h"
 #include "pgl/report/experiment.h"
 #include "pgl/report/summary.h"
 #include "pgl/seg/case_split.h"
@@ -34,6 +36,7 @@ using report::pretrain_run_name;
 
 struct Paths {
   fs::path root;
+  std::string plan() const { return (root / "plan.json").string(); }
   std::string pretrain(const std::string& m, int s) const {
     return (root / "pretrain" / pretrain_run_name(m, s)).string();
   }
@@ -57,19 +60,36 @@ std::vector<Case> test_cases(const Dataset& d, const ExperimentConfig& c) {
 }
 
 // The settings every run of the experiment shares, pretraining or fine-tuning.
+// Every run of the experiment, pretraining or fine-tuning, uses the experiment's one plan (OUT/plan.json).
 template <typename RunConfig>
-void set_common_fields(const ExperimentConfig& c, const std::string& out, int64_t steps, int seed,
-                       RunConfig* run) {
+void set_common_fields(const ExperimentConfig& c, const Paths& paths, const std::string& out, int64_t steps,
+                       double time_budget, int seed, RunConfig* run) {
   run->out = out;
   run->preset = c.preset;
   run->base = c.base;
   run->steps = steps;
+  run->time_budget = time_budget;
   run->seed = static_cast<uint64_t>(seed);
   run->threads = c.threads;
   run->cache = c.cache;
   run->precision = c.precision;
-  run->plan = c.plan;
+  run->plan_file = paths.plan();
   run->checkpoint_every = std::max<int64_t>(50, steps / 10);
+}
+
+// The plan of the labelled data without its test cases (labels included: CT normalisation uses their
+// foreground), written once; a rerun keeps it.
+void write_experiment_plan(const ExperimentConfig& c, const Dataset& dataset,
+                           const std::vector<std::string>& test_ids, const Paths& paths) {
+  if (fs::exists(paths.plan())) return;
+  std::vector<Case> cases;
+  for (const Case& k : dataset.cases)
+    if (!is_excluded(k, test_ids)) cases.push_back(k);
+  auto request = plan::network_request(c.preset, c.base, 0, {}, 0, c.plan.min_coverage);
+  const std::string cache = c.cache.empty() ? default_cache_root() : c.cache;
+  plan::TrainingPlan p = plan::plan_run("", {dataset}, cases, true, c.plan, request, cache, c.threads);
+  write_text_atomically(paths.plan(), p.to_json().dump(2) + "\n");
+  std::printf("plan (%s):\n%s", paths.plan().c_str(), p.describe().c_str());
 }
 
 void pretrain(const ExperimentConfig& c, const std::string& method, int seed,
@@ -81,7 +101,7 @@ void pretrain(const ExperimentConfig& c, const std::string& method, int seed,
   p.data = {c.data};
   p.data.insert(p.data.end(), c.pretrain_data.begin(), c.pretrain_data.end());
   p.exclude = test_images;  // by path: --pretrain-data may reuse the test cases' ids for other images
-  set_common_fields(c, run, c.pretrain_steps, seed, &p);
+  set_common_fields(c, paths, run, c.pretrain_steps, c.pretrain_time_budget, seed, &p);
   p.method = name;
   p.priors = priors;
   p.lr = c.pretrain_lr;
@@ -99,10 +119,12 @@ void finetune(const ExperimentConfig& c, const std::string& method, double fract
   f.data = c.data;
   f.exclude = test_ids;
   f.init = method == "random" ? "random" : paths.pretrain(method, seed);
-  set_common_fields(c, run, c.finetune_steps, seed, &f);
+  set_common_fields(c, paths, run, c.finetune_steps, c.finetune_time_budget, seed, &f);
   f.label_fraction = fraction;
   f.val_fraction = 0.2;
-  f.val_every = c.val_every > 0 ? c.val_every : std::max<int64_t>(1, c.finetune_steps / 4);
+  f.val_every = c.val_every > 0              ? c.val_every
+                : c.finetune_time_budget > 0 ? f.val_every
+                                             : std::max<int64_t>(1, c.finetune_steps / 4);
   f.val_max_cases = c.val_max_cases;
   f.optimizer = c.optimizer;
   f.lr = c.finetune_lr;
@@ -249,6 +271,7 @@ void run_experiment(const ExperimentConfig& c) {
   for (const auto& x : cells)
     if (finished(paths.finetune(x.name))) evaluate(x);
   if (!rows.empty()) write_tables();
+  write_experiment_plan(c, dataset, test_ids, paths);
   for (int seed : seeds)
     for (const auto& m : c.methods)
       if (m != "random") pretrain(c, m, seed, test_image_paths, paths);

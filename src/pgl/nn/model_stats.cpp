@@ -9,24 +9,30 @@ int64_t count_parameters(const torch::nn::Module& module) {
 }
 
 int64_t resunet_forward_macs(const ResUNet3DOptions& options, const std::array<int64_t, 3>& patch) {
-  auto voxels = [&](int64_t level) {
-    int64_t n = 1;
-    for (int64_t size : patch) n *= size >> level;
-    return n;
-  };
-  auto conv = [&](int64_t level, int64_t kernel_volume, int64_t in, int64_t out) {
-    return voxels(level) * kernel_volume * in * out;
-  };
-  int64_t macs = conv(0, 27, options.in_channels(), options.channels(0));  // stem
+  std::vector<int64_t> voxels;  // per level
+  Axes3 size = patch;
   for (int64_t level = 0; level < options.levels(); ++level) {
-    const int64_t c = options.channels(level);
-    if (level > 0) macs += conv(level, 27, options.channels(level - 1), c);  // down
-    macs += 2 * conv(level, 27, c, c);                                       // encoder block
+    const Axes3 s = options.stride(level);
+    for (size_t a = 0; a < 3; ++a) size[a] /= s[a];
+    voxels.push_back(size[0] * size[1] * size[2]);
+  }
+  auto kernel_volume = [&](int64_t level) {
+    const Axes3 k = options.kernel(level);
+    return k[0] * k[1] * k[2];
+  };
+  auto conv = [&](int64_t level, int64_t taps, int64_t in, int64_t out) {
+    return voxels[static_cast<size_t>(level)] * taps * in * out;
+  };
+  int64_t macs = conv(0, kernel_volume(0), options.in_channels(), options.channels(0));  // stem
+  for (int64_t level = 0; level < options.levels(); ++level) {
+    const int64_t c = options.channels(level), k = kernel_volume(level);
+    if (level > 0) macs += conv(level, k, options.channels(level - 1), c);  // down
+    macs += 2 * conv(level, k, c, c);                                       // encoder block
     if (level + 1 < options.levels()) {
-      // Transposed conv k2 s2: every output voxel receives exactly one tap per input channel.
+      // Transposed conv with kernel = stride: every output voxel receives exactly one tap per input channel.
       macs += conv(level, 1, options.channels(level + 1), c);
-      macs += conv(level, 27, 2 * c, c);  // fuse
-      macs += 2 * conv(level, 27, c, c);  // decoder block
+      macs += conv(level, k, 2 * c, c);  // fuse
+      macs += 2 * conv(level, k, c, c);  // decoder block
     }
   }
   return macs;

@@ -7,9 +7,14 @@
 namespace pgl::nn {
 namespace {
 
-torch::nn::Conv3d make_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
-  return torch::nn::Conv3d(
-      torch::nn::Conv3dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+torch::ExpandingArray<3> expand(const Axes3& a) { return torch::ExpandingArray<3>({a[0], a[1], a[2]}); }
+
+torch::nn::Conv3d make_conv(int64_t in, int64_t out, const Axes3& kernel, const Axes3& stride) {
+  const Axes3 padding{kernel[0] / 2, kernel[1] / 2, kernel[2] / 2};
+  return torch::nn::Conv3d(torch::nn::Conv3dOptions(in, out, expand(kernel))
+                               .stride(expand(stride))
+                               .padding(expand(padding))
+                               .bias(false));
 }
 
 torch::nn::InstanceNorm3d make_norm(int64_t channels) {
@@ -19,6 +24,41 @@ torch::nn::InstanceNorm3d make_norm(int64_t channels) {
 }
 
 }  // namespace
+
+Axes3 ResUNet3DOptions::stride(int64_t level) const {
+  if (level == 0) return {1, 1, 1};
+  if (strides_.empty()) return {2, 2, 2};
+  return strides_.at(static_cast<size_t>(level));
+}
+
+Axes3 ResUNet3DOptions::kernel(int64_t level) const {
+  return kernels_.empty() ? Axes3{3, 3, 3} : kernels_.at(static_cast<size_t>(level));
+}
+
+Axes3 ResUNet3DOptions::size_multiple() const {
+  Axes3 m{1, 1, 1};
+  for (int64_t level = 1; level < levels_; ++level)
+    for (size_t a = 0; a < 3; ++a) m[a] *= stride(level)[a];
+  return m;
+}
+
+void ResUNet3DOptions::validate() const {
+  if (levels_ < 1 || base_ < 1 || in_channels_ < 1)
+    throw Error("ResUNet3D: levels, base and in_channels must be positive");
+  const auto levels = static_cast<size_t>(levels_);
+  if (!strides_.empty() && strides_.size() != levels)
+    throw Error("ResUNet3D: " + std::to_string(strides_.size()) + " strides for " + std::to_string(levels) +
+                " levels");
+  if (!kernels_.empty() && kernels_.size() != levels)
+    throw Error("ResUNet3D: " + std::to_string(kernels_.size()) + " kernels for " + std::to_string(levels) +
+                " levels");
+  for (const auto& s : strides_)
+    for (int64_t v : s)
+      if (v != 1 && v != 2) throw Error("ResUNet3D: strides must be 1 or 2");
+  for (const auto& k : kernels_)
+    for (int64_t v : k)
+      if (v < 1 || v % 2 == 0) throw Error("ResUNet3D: kernel sizes must be odd and positive");
+}
 
 ConvNormActImpl::ConvNormActImpl(const ConvNormActOptions& options_) : options(options_) { reset(); }
 
@@ -34,15 +74,15 @@ torch::Tensor ConvNormActImpl::forward(const torch::Tensor& x) {
   return torch::leaky_relu(norm(conv(x)), options.negative_slope());
 }
 
-ResidualBlockImpl::ResidualBlockImpl(int64_t channels_, double negative_slope_)
-    : channels(channels_), negative_slope(negative_slope_) {
+ResidualBlockImpl::ResidualBlockImpl(int64_t channels_, double negative_slope_, Axes3 kernel_)
+    : channels(channels_), negative_slope(negative_slope_), kernel(kernel_) {
   reset();
 }
 
 void ResidualBlockImpl::reset() {
-  conv1 = register_module("conv1", make_conv(channels, channels, 3, 1));
+  conv1 = register_module("conv1", make_conv(channels, channels, kernel, {1, 1, 1}));
   norm1 = register_module("norm1", make_norm(channels));
-  conv2 = register_module("conv2", make_conv(channels, channels, 3, 1));
+  conv2 = register_module("conv2", make_conv(channels, channels, kernel, {1, 1, 1}));
   norm2 = register_module("norm2", make_norm(channels));
 }
 
@@ -60,10 +100,11 @@ void EncoderLevelImpl::reset() {
   const int64_t channels = options.channels(level);
   if (level > 0) {
     down = register_module("down", ConvNormAct(ConvNormActOptions(options.channels(level - 1), channels)
-                                                   .stride(2)
+                                                   .kernel_size(options.kernel(level))
+                                                   .stride(options.stride(level))
                                                    .negative_slope(options.negative_slope())));
   }
-  block = register_module("block", ResidualBlock(channels, options.negative_slope()));
+  block = register_module("block", ResidualBlock(channels, options.negative_slope(), options.kernel(level)));
 }
 
 torch::Tensor EncoderLevelImpl::forward(const torch::Tensor& x) { return block(down ? down(x) : x); }
@@ -75,14 +116,15 @@ DecoderLevelImpl::DecoderLevelImpl(const ResUNet3DOptions& options_, int64_t lev
 
 void DecoderLevelImpl::reset() {
   const int64_t channels = options.channels(level);
-  up = register_module(
-      "up",
-      torch::nn::ConvTranspose3d(
-          torch::nn::ConvTranspose3dOptions(options.channels(level + 1), channels, 2).stride(2).bias(false)));
-  fuse = register_module(
-      "fuse",
-      ConvNormAct(ConvNormActOptions(2 * channels, channels).negative_slope(options.negative_slope())));
-  block = register_module("block", ResidualBlock(channels, options.negative_slope()));
+  const auto up_stride = expand(options.stride(level + 1));
+  up = register_module("up", torch::nn::ConvTranspose3d(torch::nn::ConvTranspose3dOptions(
+                                                            options.channels(level + 1), channels, up_stride)
+                                                            .stride(up_stride)
+                                                            .bias(false)));
+  fuse = register_module("fuse", ConvNormAct(ConvNormActOptions(2 * channels, channels)
+                                                 .kernel_size(options.kernel(level))
+                                                 .negative_slope(options.negative_slope())));
+  block = register_module("block", ResidualBlock(channels, options.negative_slope(), options.kernel(level)));
 }
 
 torch::Tensor DecoderLevelImpl::forward(const torch::Tensor& below, const torch::Tensor& skip) {
@@ -90,13 +132,13 @@ torch::Tensor DecoderLevelImpl::forward(const torch::Tensor& below, const torch:
 }
 
 ResUNet3DImpl::ResUNet3DImpl(const ResUNet3DOptions& options_) : options(options_) {
-  if (options.levels() < 1 || options.base() < 1 || options.in_channels() < 1)
-    throw Error("ResUNet3D: levels, base and in_channels must be positive");
+  options.validate();
   reset();
 }
 
 void ResUNet3DImpl::reset() {
   stem = register_module("stem", ConvNormAct(ConvNormActOptions(options.in_channels(), options.base())
+                                                 .kernel_size(options.kernel(0))
                                                  .negative_slope(options.negative_slope())));
   enc = register_module("enc", torch::nn::ModuleList());
   dec = register_module("dec", torch::nn::ModuleList());
@@ -106,14 +148,15 @@ void ResUNet3DImpl::reset() {
 }
 
 torch::Tensor ResUNet3DImpl::forward(const torch::Tensor& x) {
-  const int64_t multiple = int64_t{1} << (options.levels() - 1);
+  const Axes3 multiple = options.size_multiple();
   if (x.dim() != 5 || x.size(1) != options.in_channels())
     throw Error("ResUNet3D: expected input [N, " + std::to_string(options.in_channels()) +
                 ", D, H, W], got " + std::to_string(x.dim()) + "-D tensor");
   for (int64_t axis = 2; axis < 5; ++axis) {
-    if (x.size(axis) % multiple != 0)
+    const int64_t m = multiple[static_cast<size_t>(axis - 2)];
+    if (x.size(axis) % m != 0)
       throw Error("ResUNet3D: spatial size " + std::to_string(x.size(axis)) + " is not divisible by " +
-                  std::to_string(multiple) + " (2^(levels-1))");
+                  std::to_string(m) + " (the product of the strides along that axis)");
   }
   std::vector<torch::Tensor> skips;
   torch::Tensor y = stem(x);

@@ -8,14 +8,26 @@
 // where dec.<i> is the decoder stage that produces level i's resolution (i = 0 is full resolution).
 #include <torch/torch.h>
 
+#include <array>
 #include <cstdint>
+#include <vector>
 
 namespace pgl::nn {
+
+using Axes3 = std::array<int64_t, 3>;  // one value per spatial axis (D, H, W)
 
 struct ResUNet3DOptions {
   explicit ResUNet3DOptions(int64_t in_channels = 1) : in_channels_(in_channels) {}
   // Channels of level i: base * 2^i.
   int64_t channels(int64_t level) const { return base_ << level; }
+  // Down-sampling stride of level i (level 0: 1) and convolution kernel of level i's stages, per axis.
+  Axes3 stride(int64_t level) const;
+  Axes3 kernel(int64_t level) const;
+  // Product of the strides of levels 1..L-1: input sizes must be multiples of it, axis by axis.
+  Axes3 size_multiple() const;
+  // Throws pgl::Error when strides/kernels do not have one entry per level or hold values other than 1, 2
+  // (strides) or odd kernels.
+  void validate() const;
 
   TORCH_ARG(int64_t, in_channels);
   // Channels of level 0 (c0); level i has base * 2^i.
@@ -24,6 +36,11 @@ struct ResUNet3DOptions {
   TORCH_ARG(int64_t, levels) = 4;
   // Slope of every LeakyReLU, also used by the Kaiming initialisation.
   TORCH_ARG(double, negative_slope) = 0.01;
+  // Per level (index = level), for anisotropic patches (the plan's topology, nnU-Net style). Empty: stride 2
+  // and kernel 3 on every axis, the isotropic network of DESIGN.md §1.2. Parameter names never change;
+  // kernel 1 along an axis changes the shape of that level's convolution weights.
+  TORCH_ARG(std::vector<Axes3>, strides) = {};
+  TORCH_ARG(std::vector<Axes3>, kernels) = {};
 };
 
 // Conv3d (no bias) + InstanceNorm3d (affine) + LeakyReLU: "conv", "norm".
@@ -31,8 +48,8 @@ struct ConvNormActOptions {
   ConvNormActOptions(int64_t in, int64_t out) : in_channels_(in), out_channels_(out) {}
   TORCH_ARG(int64_t, in_channels);
   TORCH_ARG(int64_t, out_channels);
-  TORCH_ARG(int64_t, kernel_size) = 3;
-  TORCH_ARG(int64_t, stride) = 1;
+  TORCH_ARG(Axes3, kernel_size) = Axes3{3, 3, 3};
+  TORCH_ARG(Axes3, stride) = Axes3{1, 1, 1};
   TORCH_ARG(double, negative_slope) = 0.01;
 };
 
@@ -51,12 +68,13 @@ TORCH_MODULE(ConvNormAct);
 // conv-IN-LReLU-conv-IN, add the input, LReLU: "conv1", "norm1", "conv2", "norm2".
 class ResidualBlockImpl : public torch::nn::Cloneable<ResidualBlockImpl> {
  public:
-  ResidualBlockImpl(int64_t channels, double negative_slope);
+  ResidualBlockImpl(int64_t channels, double negative_slope, Axes3 kernel = {3, 3, 3});
   void reset() override;
   torch::Tensor forward(const torch::Tensor& x);
 
   int64_t channels;
   double negative_slope;
+  Axes3 kernel;
   torch::nn::Conv3d conv1{nullptr}, conv2{nullptr};
   torch::nn::InstanceNorm3d norm1{nullptr}, norm2{nullptr};
 };
@@ -76,7 +94,8 @@ class EncoderLevelImpl : public torch::nn::Cloneable<EncoderLevelImpl> {
 };
 TORCH_MODULE(EncoderLevel);
 
-// Decoder stage producing level i: "up" ConvTranspose3d(c_{i+1} -> c_i, k2, s2, no bias), concatenation
+// Decoder stage producing level i: "up" ConvTranspose3d(c_{i+1} -> c_i, kernel = stride = level i+1's
+// stride, no bias), concatenation
 // with the skip of level i, "fuse" ConvNormAct(2 c_i -> c_i, k3), one residual "block".
 class DecoderLevelImpl : public torch::nn::Cloneable<DecoderLevelImpl> {
  public:

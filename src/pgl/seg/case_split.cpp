@@ -28,13 +28,34 @@ nlohmann::json CaseSplit::to_json() const {
     for (const auto& c : cases) out.push_back(c.id);
     return out;
   };
-  return {{"train", ids(train)}, {"labeled", ids(labeled)}, {"validation", ids(validation)}};
+  nlohmann::json j = {{"train", ids(train)}, {"labeled", ids(labeled)}, {"validation", ids(validation)}};
+  if (!held_out.empty()) j["held_out"] = ids(held_out);
+  return j;
 }
 
 CaseSplit split_cases(const Dataset& all, const FinetuneConfig& config) {
   if (!all.labeled()) throw Error(all.root, "fine-tuning needs a labelled data set (some cases lack labels)");
   Dataset dataset = all;
-  std::set<std::string> excluded(config.exclude.begin(), config.exclude.end());
+  std::set<std::string> excluded;
+  for (const auto& c : all.cases)
+    if (is_excluded(c, config.exclude)) excluded.insert(c.id);
+  CaseSplit split;
+  if (config.folds > 1) {
+    // Folds are contiguous runs of one fixed permutation (not of --seed): every seed holds out the same
+    // cases, and the folds together test every case once.
+    auto order = seeded_permutation(all.cases.size(), 12345);
+    const size_t n = all.cases.size(), folds = static_cast<size_t>(config.folds);
+    if (n < folds) throw Error(all.root, fmt::format("{} cases cannot make {} folds", n, folds));
+    size_t begin = 0;
+    for (size_t f = 0; f < static_cast<size_t>(config.fold); ++f) begin += n / folds + (f < n % folds);
+    const size_t end = begin + n / folds + (static_cast<size_t>(config.fold) < n % folds);
+    for (size_t k = begin; k < end; ++k) {
+      split.held_out.push_back(all.cases[order[k]]);
+      excluded.insert(all.cases[order[k]].id);
+    }
+    std::sort(split.held_out.begin(), split.held_out.end(),
+              [](const Case& a, const Case& b) { return a.id < b.id; });
+  }
   dataset.cases.clear();
   for (const auto& c : all.cases)
     if (!excluded.count(c.id)) dataset.cases.push_back(c);
@@ -42,7 +63,6 @@ CaseSplit split_cases(const Dataset& all, const FinetuneConfig& config) {
     ids.erase(
         std::remove_if(ids.begin(), ids.end(), [&](const std::string& id) { return excluded.count(id) > 0; }),
         ids.end());
-  CaseSplit split;
   if (!config.val_split.empty()) {
     split.validation = dataset.split(config.val_split);
     std::set<std::string> held;

@@ -13,7 +13,8 @@ namespace pgl::seg {
 struct CaseSplit {
   std::vector<Case> train;       // candidate training cases
   std::vector<Case> labeled;     // the subset whose labels are used
-  std::vector<Case> validation;  // held out
+  std::vector<Case> validation;  // held out for validation (best checkpoint, post-processing)
+  std::vector<Case> held_out;    // the cross-validation fold's test cases (never seen by the run)
   nlohmann::json to_json() const;
 };
 

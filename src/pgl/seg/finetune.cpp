@@ -4,13 +4,19 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <limits>
 
 #include "pgl/core/error.h"
 #include "pgl/core/json_file.h"
 #include "pgl/core/progress.h"
 #include "pgl/core/version.h"
 #include "pgl/data/cache.h"
+#include "pgl/eval/evaluation.h"
+#include "pgl/io/volume_io.h"
+#include "pgl/plan/backbone.h"
 #include "pgl/seg/case_split.h"
+#include "pgl/seg/predictor.h"
 #include "pgl/seg/seg_batches.h"
 #include "pgl/seg/seg_loss.h"
 #include "pgl/seg/seg_net.h"
@@ -24,33 +30,91 @@
 #include "pgl/train/runtime.h"
 #include "pgl/train/schedule.h"
 #include "pgl/train/step_window.h"
+#include "pgl/train/time_budget.h"
 
 namespace pgl::seg {
 using nlohmann::json;
 
 namespace {
 
-// The plan of the fine-tuning data. Intensity normalisation must match what the backbone saw in
-// pretraining, so modality and CT window come from the pretrained weights' plan when they carry one; the
-// spacing stays the fine-tuning data's own (median) unless --spacing is given.
-PreprocessingPlan finetune_plan(const Dataset& dataset, const FinetuneConfig& c, const InitWeights& init,
-                                train::RunFolder& run) {
-  PlanOptions options = c.plan;
+nn::Axes3 dhw(const Size3& xyz) { return {xyz[2], xyz[1], xyz[0]}; }
+
+// The pretrained network as a plan's network section (old checkpoints: the isotropic preset network).
+plan::TrainingPlan pretrained_network(const InitWeights& init) {
+  plan::TrainingPlan p;
+  const auto options = plan::backbone_options_from_json(init.description.at("backbone"), init.source);
+  p.base = options.base();
+  p.topology.strides.clear();
+  p.topology.kernels.clear();
+  for (int64_t level = 0; level < options.levels(); ++level) {
+    const auto s = options.stride(level), k = options.kernel(level);
+    p.topology.strides.push_back({s[2], s[1], s[0]});
+    p.topology.kernels.push_back({k[2], k[1], k[0]});
+  }
+  return p;
+}
+
+// The plan of the fine-tuning run. From random weights: planned on the fine-tuning data (its own cases
+// only: never the held-out or excluded ones). From pretrained weights: their plan. With an explicit plan or
+// override: planned, with the pretrained normalisation (what the backbone saw) and a network that must be
+// the pretrained one.
+plan::TrainingPlan finetune_plan(const Dataset& dataset, const CaseSplit& split, const FinetuneConfig& c,
+                                 const InitWeights& init, const std::string& cache_root,
+                                 train::RunFolder& run) {
+  std::vector<Case> cases = split.validation;
+  for (const Case& t : split.train) {
+    Case header_only = t;  // unlabelled in this run: its labels must not inform the plan
+    bool labeled = false;
+    for (const Case& l : split.labeled) labeled |= l.id == t.id;
+    if (!labeled) header_only.label.clear();
+    cases.push_back(header_only);
+  }
+  auto request = plan::network_request(c.preset, c.base, c.levels, c.patch, c.batch, c.plan.min_coverage);
+  // Pretrained weights that carry a whole plan fix it (spacing, normalisation, patch, network): the backbone
+  // was trained on it. Only an explicit plan or override is planned anew, and must build the same network.
+  const bool overridden = !c.plan_file.empty() || !c.plan.spacing.empty() || !c.patch.empty() || c.levels > 0;
+  if (init.description.contains("plan") && init.description.at("plan").contains("network") && !overridden) {
+    plan::TrainingPlan p = plan::TrainingPlan::from_json(init.description.at("plan"), init.source);
+    if (p.base != request.base && !c.allow_partial)
+      throw Error(init.source,
+                  fmt::format("weights do not fit the network: the pretrained backbone has base {}, "
+                              "this run's --preset/--base asks for {}",
+                              p.base, request.base));
+    p.batch = request.batch;
+    for (auto& [field, reason] : p.reasons) reason = "from the pretrained weights' plan: " + reason;
+    run.log("plan from the pretrained weights (" + init.source + ")");
+    return p;
+  }
+  plan::TrainingPlan p =
+      plan::plan_run(c.plan_file, {dataset}, cases, true, c.plan, request, cache_root, c.threads);
+  if (init.description.contains("backbone") && !c.allow_partial) {
+    const std::string difference = p.network_difference(pretrained_network(init));
+    if (!difference.empty())
+      throw Error(
+          init.source,
+          fmt::format("weights do not fit the network: this run's plan has {} the pretrained backbone. "
+                      "Leave out the plan options to adopt the pretraining's plan, pretrain with "
+                      "--plan-from {}, or give the same --preset/--base/--levels",
+                      difference, c.data));
+  }
   if (init.description.contains("plan")) {
     auto pretrained = PreprocessingPlan::from_json(init.description.at("plan"), init.source);
-    if (options.modality.empty()) options.modality = pretrained.modality;
-    const bool window_given =
-        options.window_low != PlanOptions{}.window_low || options.window_high != PlanOptions{}.window_high;
-    if (window_given &&
-        (options.window_low != pretrained.window_low || options.window_high != pretrained.window_high))
-      run.log(fmt::format("--ct-window [{}, {}] ignored: the pretrained backbone fixes the normalisation",
-                          options.window_low, options.window_high));
-    options.window_low = pretrained.window_low;
-    options.window_high = pretrained.window_high;
-    run.log(fmt::format("normalisation from the pretrained plan: {} window [{}, {}]", pretrained.modality,
-                        pretrained.window_low, pretrained.window_high));
+    auto& pre = p.preprocessing;
+    const std::string before = pre.hash();
+    pre.modality = pretrained.modality;
+    pre.normalization = pretrained.normalization;
+    pre.window_low = pretrained.window_low;
+    pre.window_high = pretrained.window_high;
+    pre.clip_low = pretrained.clip_low;
+    pre.clip_high = pretrained.clip_high;
+    pre.mean = pretrained.mean;
+    pre.std = pretrained.std;
+    if (pre.hash() != before) {
+      p.reasons["normalization"] = "from the pretrained weights' plan (the backbone was trained on it)";
+      run.log("normalisation from the pretrained plan (" + pretrained.normalization + ")");
+    }
   }
-  return make_plan({dataset}, options, c.threads);
+  return p;
 }
 
 int64_t class_count(const Dataset& dataset) {
@@ -70,10 +134,39 @@ void set_encoder_frozen(SegNet& net, bool frozen) {
     if (is_encoder_parameter(item.key())) item.value().set_requires_grad(!frozen);
 }
 
+// Cross-validation: the fold's held-out cases predicted with the model as `pgl predict` uses it (best
+// checkpoint, post-processing) into RUN/held_out/, and scored into RUN/held_out_metrics.csv (+ summary).
+void predict_held_out(train::RunFolder& run, const Dataset& dataset, const std::vector<Case>& cases,
+                      int threads) {
+  Predictor predictor = Predictor::load(run.path());
+  const std::string folder = run.file("held_out");
+  std::filesystem::create_directories(folder);
+  Progress progress("predict held-out", static_cast<int64_t>(cases.size()), "case");
+  int64_t done = 0;
+  for (const Case& c : cases) {
+    write_label_map(predictor.predict(read_volume(c.image), false), folder + "/" + c.id + ".nii.gz");
+    progress.update(++done);
+  }
+  progress.finish();
+  eval::EvaluationOptions options;
+  options.pred = folder;
+  options.ref = dataset.root;
+  options.allow_missing = true;  // the other folds' cases
+  options.threads = threads;
+  auto result = eval::evaluate_folder(options);
+  const std::string csv = run.file("held_out_metrics.csv");
+  eval::write_metrics_csv(result, csv);
+  eval::write_summary_json(result, eval::summary_path_for(csv));
+  run.log("held-out cases:\n" + eval::summary_table(result));
+}
+
 }  // namespace
 
 FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
   train::RunFolder run(requested.out, resume);
   // The data set's label names decide the "auto" mirror axes, so they are resolved before anything else.
   Dataset dataset = open_dataset(requested.data);
@@ -86,39 +179,55 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
 
   CaseSplit split = split_cases(dataset, config);
   InitWeights init = load_init_weights(config.init);
-  PreprocessingPlan plan =
-      resume ? PreprocessingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
-             : finetune_plan(dataset, config, init, run);
+  std::string cache_root = config.cache.empty() ? default_cache_root() : config.cache;
+  plan::TrainingPlan plan =
+      resume ? plan::TrainingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
+             : finetune_plan(dataset, split, config, init, cache_root, run);
+  const PreprocessingPlan& preprocessing = plan.preprocessing;
   const int64_t classes = class_count(dataset);
-  json config_json = config.to_json();
-  config_json["trajectory_hash"] = config.trajectory_hash();
-  config_json["pgl_version"] = version();
-  run.write_json("config.json", config_json);
+  // A time-budgeted run chooses its step count after kCalibrationSteps; a resumed one has it in its config.
+  train::StepBudget budget(config.time_budget);
+  bool steps_chosen =
+      !budget.active() ||
+      (resume && read_json_file(run.file("config.json")).value("steps_chosen_by_budget", false));
+  auto write_config = [&] {
+    json config_json = config.to_json();
+    config_json["trajectory_hash"] = config.trajectory_hash();
+    config_json["pgl_version"] = version();
+    if (budget.active()) config_json["steps_chosen_by_budget"] = steps_chosen;
+    run.write_json("config.json", config_json);
+    return config_json;
+  };
+  json config_json = write_config();
   run.write_json("plan.json", plan.to_json());
   run.write_json("cases.json", split.to_json());
   run.log(fmt::format(
-      "pgl {} finetune: init {}, preset {} (base {}, levels {}, patch {}^3, batch {}), {} classes, "
-      "{} steps, {} {:.2g}",
-      version(), config.init, config.preset, config.base, config.levels, config.patch, config.batch, classes,
-      config.steps, config.optimizer, config.lr));
+      "pgl {} finetune: init {}, preset {} (base {}, {} levels, patch {} voxels, batch {}), {} classes, {}, "
+      "{} {:.2g}",
+      version(), config.init, config.preset, plan.base, plan.topology.levels(), plan::triple_text(plan.patch),
+      plan.batch, classes,
+      steps_chosen ? fmt::format("{} steps", config.steps)
+                   : fmt::format("time budget {:g} min", config.time_budget),
+      config.optimizer, config.lr));
   if (requested.mirror_axes == "auto")
     run.log(fmt::format("mirror axes (augmentation and TTA): {}{}", config.mirror_axes,
                         config.mirror_axes == "yz" ? " (labels name a side: no left-right flips)" : ""));
-  run.log(
-      fmt::format("cases: {} labelled of {} training, {} validation; plan {} spacing {:.3g}x{:.3g}x{:.3g} mm",
-                  split.labeled.size(), split.train.size(), split.validation.size(), plan.modality,
-                  plan.spacing[0], plan.spacing[1], plan.spacing[2]));
+  run.log(fmt::format("cases: {} labelled of {} training, {} validation{}; plan:\n{}", split.labeled.size(),
+                      split.train.size(), split.validation.size(),
+                      split.held_out.empty() ? ""
+                                             : fmt::format(", {} held out (fold {} of {})",
+                                                           split.held_out.size(), config.fold, config.folds),
+                      plan.describe()));
 
-  std::string cache_root = config.cache.empty() ? default_cache_root() : config.cache;
-  auto train_pool =
-      train::open_volume_pool(build_cache(split.labeled, plan, cache_root, true, config.threads), true);
+  auto train_pool = train::open_volume_pool(
+      build_cache(split.labeled, preprocessing, cache_root, true, config.threads), true);
   std::vector<Case> val_cases = split.validation;
   if (config.val_max_cases > 0 && static_cast<int64_t>(val_cases.size()) > config.val_max_cases)
     val_cases.resize(static_cast<size_t>(config.val_max_cases));
   auto val_pool =
-      train::open_volume_pool(build_cache(val_cases, plan, cache_root, true, config.threads), true);
+      train::open_volume_pool(build_cache(val_cases, preprocessing, cache_root, true, config.threads), true);
 
-  SegNet net(nn::ResUNet3DOptions(1).base(config.base).levels(config.levels), classes);
+  SegNet net(plan::backbone_options(plan), classes);
   TransferReport report = transfer_backbone(net, init, config.allow_partial, config.transfer == "encoder");
   run.write_json("transfer.json", report.to_json());
   // The whole table when something did not fit (--allow-partial); otherwise the counts (transfer.json lists
@@ -136,13 +245,16 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                                                                    .momentum(config.momentum)
                                                                    .nesterov(true)
                                                                    .weight_decay(config.weight_decay));
-  train::PolySchedule schedule(config.lr, config.steps, config.poly_exponent, config.warmup_steps);
+  // Until a budgeted run has chosen its length, it follows the schedule of --steps (the first steps only).
+  auto schedule = std::make_unique<train::PolySchedule>(config.lr, config.steps, config.poly_exponent,
+                                                        config.warmup_steps);
   train::GradientSync sync;
 
   FinetuneResult result;
   int64_t start = 0;
   if (resume && run.has_checkpoint("latest")) {
     train::Checkpoint ck = train::load_checkpoint(run.checkpoint("latest"), optimizer.get());
+    train::restore_rng_state(ck);
     torch::NoGradGuard no_grad;
     for (auto& item : net->named_parameters()) item.value().copy_(ck.state[item.key()]);
     start = ck.meta.at("step").get<int64_t>();
@@ -150,7 +262,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     run.log(fmt::format("resumed from {} at step {}", run.checkpoint("latest"), start));
   }
   result.steps_done = start;
-  if (start >= config.steps) {
+  if (steps_chosen && start >= config.steps) {
     run.log("run already complete");
     return result;
   }
@@ -158,6 +270,9 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
 
   std::map<std::string, std::string> label_names;
   for (const auto& [id, name] : dataset.labels) label_names[std::to_string(id)] = name;
+  std::vector<int> foreground_classes;
+  for (int c = 1; c < classes; ++c) foreground_classes.push_back(c);
+  Postprocessing postprocessing;
   auto meta = [&](int64_t step) {
     return json{{"kind", "finetune"},
                 {"step", step},
@@ -165,20 +280,22 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                 {"plan", plan.to_json()},
                 {"classes", classes},
                 {"labels", label_names},
-                {"backbone", {{"base", config.base}, {"levels", config.levels}, {"in_channels", 1}}},
-                {"patch", config.patch},
+                {"backbone", plan::backbone_json(plan)},
+                {"patch", plan.patch},
                 {"best_mean_dice", result.best_mean_dice},
+                {"postprocessing", postprocessing.to_json()},
                 {"pgl_version", version()}};
   };
   auto save = [&](const std::string& name, int64_t step) {
     train::NamedTensors state;
     for (const auto& item : net->named_parameters()) state.insert(item.key(), item.value());
-    train::save_checkpoint(run.checkpoint(name), {meta(step), state}, optimizer.get());
+    train::save_checkpoint(run.checkpoint(name), {meta(step), state, {}}, optimizer.get());
   };
 
   SegBatchOptions batch_options;
-  batch_options.patch = {config.patch, config.patch, config.patch};
-  batch_options.batch = config.batch;
+  batch_options.patch = dhw(plan.patch);
+  batch_options.batch = plan.batch;
+  batch_options.foreground_share = plan.foreground_share;
   batch_options.seed = config.seed;
   batch_options.flip_axes = mirror_flags(config.mirror_axes);
   SegBatchSource source(train_pool, batch_options);
@@ -187,19 +304,49 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
         train::configure_worker_thread();
         return source.make(step);
       },
-      start, config.steps, config.data_workers, config.prefetch);
+      start, steps_chosen ? config.steps : std::numeric_limits<int64_t>::max(), config.data_workers,
+      config.prefetch);
   SlidingWindowOptions window;
-  window.patch = {config.patch, config.patch, config.patch};
+  window.patch = dhw(plan.patch);
 
-  Progress progress("finetune", config.steps);
+  auto progress = steps_chosen ? std::make_unique<Progress>("finetune", config.steps)
+                               : std::make_unique<Progress>("finetune: timing steps",
+                                                            train::StepBudget::kCalibrationSteps);
   net->train();
-  train::StepWindow metrics_window(config.batch, started);
-  for (int64_t step = start; step < config.steps; ++step) {
+  train::StepWindow metrics_window(plan.batch, started);
+  int64_t rounds_since_best = 0;
+  auto run_validation = [&](int64_t done) {
+    auto t_val = std::chrono::steady_clock::now();
+    ValidationResult v = validate(net, val_pool, classes, window, config.precision);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_val).count();
+    json dice = json::object();
+    for (const auto& [cls, d] : v.dice) {
+      auto name =
+          label_names.count(std::to_string(cls)) ? label_names[std::to_string(cls)] : std::to_string(cls);
+      dice[name] = std::isnan(d) ? json(nullptr) : json(d);
+    }
+    result.last_dice = v.dice;
+    const bool improved = v.mean_dice > result.best_mean_dice;
+    rounds_since_best = improved ? 0 : rounds_since_best + 1;
+    run.log_metrics({{"step", done},
+                     {"val_mean_dice", v.mean_dice},
+                     {"val_dice", dice},
+                     {"val_rounds_since_best", rounds_since_best},
+                     {"val_seconds", seconds}});
+    if (improved) {
+      result.best_mean_dice = v.mean_dice;
+      save("best", done);
+    }
+    run.log(fmt::format("step {}: validation mean Dice {:.4f} (best {:.4f})", done, v.mean_dice,
+                        result.best_mean_dice));
+    return seconds;
+  };
+  for (int64_t step = start; !steps_chosen || step < config.steps; ++step) {
     auto t0 = std::chrono::steady_clock::now();
     set_encoder_frozen(net, step < config.freeze_encoder_steps);
     double wait = 0;
     SegBatch batch = prefetcher.next(&wait);
-    double lr = schedule.lr(step);
+    double lr = schedule->lr(step);
     train::set_learning_rate(*optimizer, lr);
     torch::Tensor loss;
     {
@@ -213,51 +360,71 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     double value = loss.item<double>();
     if (!std::isfinite(value))
       throw Error(run.path(), fmt::format("loss became {} at step {}; lower --lr", value, step));
-    metrics_window.add(value, wait,
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    progress.update(step + 1, fmt::format("loss {:.4f}", value));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    metrics_window.add(value, wait, seconds);
+    budget.record(step, seconds);
+    progress->update(step + 1, fmt::format("loss {:.4f}", value));
     const int64_t done = step + 1;
-    bool last = done == config.steps;
+    bool validated = false;
+    if (!steps_chosen && budget.calibrated(done)) {
+      // One validation now: its time enters the plan, and its Dice is the curve's first point.
+      const double val_seconds = val_pool.empty() ? 0.0 : run_validation(done);
+      validated = !val_pool.empty();
+      config.steps = budget.total_steps(done, elapsed(), val_seconds, config.val_every, 2 * val_seconds + 5);
+      if (config.val_every > config.steps) config.val_every = config.steps;
+      steps_chosen = true;
+      config_json = write_config();
+      schedule = std::make_unique<train::PolySchedule>(config.lr, config.steps, config.poly_exponent,
+                                                       config.warmup_steps);
+      run.log(fmt::format("time budget {:g} min: {:.0f} ms per step, {:.1f} s per validation -> {} steps",
+                          config.time_budget, 1000 * budget.seconds_per_step(), val_seconds, config.steps));
+      progress->finish("calibrated");
+      progress = std::make_unique<Progress>("finetune", config.steps);
+      progress->update(done);
+    }
+    bool last = steps_chosen && done == config.steps;
     if (done % config.log_every == 0 || last) {
       run.log_metrics(metrics_window.flush(done, lr));
     }
-    if (!val_pool.empty() && (done % config.val_every == 0 || last)) {
-      auto t_val = std::chrono::steady_clock::now();
-      ValidationResult v = validate(net, val_pool, classes, window, config.precision);
-      json dice = json::object();
-      for (const auto& [cls, d] : v.dice) {
-        auto name =
-            label_names.count(std::to_string(cls)) ? label_names[std::to_string(cls)] : std::to_string(cls);
-        dice[name] = std::isnan(d) ? json(nullptr) : json(d);
-      }
-      run.log_metrics(
-          {{"step", done},
-           {"val_mean_dice", v.mean_dice},
-           {"val_dice", dice},
-           {"val_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_val).count()}});
-      result.last_dice = v.dice;
-      if (v.mean_dice > result.best_mean_dice) {
-        result.best_mean_dice = v.mean_dice;
-        save("best", done);
-      }
-      run.log(fmt::format("step {}: validation mean Dice {:.4f} (best {:.4f})", done, v.mean_dice,
-                          result.best_mean_dice));
-    }
+    if (!val_pool.empty() && steps_chosen && !validated && (done % config.val_every == 0 || last))
+      run_validation(done);
     bool stop = config.stop_at > 0 && done >= config.stop_at && !last;
-    if (done % config.checkpoint_every == 0 || last || stop) save("latest", done);
+    if ((steps_chosen && done % config.checkpoint_every == 0) || last || stop) save("latest", done);
     result.steps_done = done;
     if (stop) {
-      progress.finish("stopped");
+      progress->finish("stopped");
       run.log(fmt::format("stopped at step {} (--stop-at); continue with --resume", done));
       return result;
     }
   }
-  progress.finish();
+  progress->finish();
+
+  // Post-processing decided on the validation cases with the model that prediction uses (best), then stored
+  // in both final checkpoints.
+  if (!val_pool.empty() && run.has_checkpoint("best")) {
+    train::Checkpoint best = train::load_checkpoint(run.checkpoint("best"));
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> current;
+    for (auto& item : net->named_parameters()) {
+      current.push_back(item.value().clone());
+      item.value().copy_(best.state[item.key()]);
+    }
+    std::vector<std::string> lines;
+    postprocessing = decide_postprocessing(validation_predictions(net, val_pool, window, config.precision),
+                                           foreground_classes, &lines);
+    for (const auto& line : lines) run.log("post-processing: " + line);
+    run.write_json("postprocessing.json", postprocessing.to_json());
+    best.meta["postprocessing"] = postprocessing.to_json();
+    train::save_checkpoint(run.checkpoint("best"), best, nullptr);
+    size_t k = 0;
+    for (auto& item : net->named_parameters()) item.value().copy_(current[k++]);
+  }
   save("final", config.steps);
   if (val_pool.empty()) save("best", config.steps);  // without validation, best is the final model
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds = elapsed();
   run.log(fmt::format("done: {} steps in {:.1f} s; best validation mean Dice {:.4f}", result.steps_done,
                       result.seconds, result.best_mean_dice));
+  if (!split.held_out.empty()) predict_held_out(run, dataset, split.held_out, config.threads);
   return result;
 }
 

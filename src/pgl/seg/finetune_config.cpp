@@ -11,19 +11,18 @@
 namespace pgl::seg {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FinetuneConfig, data, exclude, init, allow_partial, transfer,
-                                                out, preset, base, levels, patch, batch, val_split,
-                                                val_fraction, label_fraction, num_labeled, steps, val_every,
-                                                val_max_cases, optimizer, lr, momentum, weight_decay,
-                                                warmup_steps, poly_exponent, freeze_encoder_steps,
-                                                mirror_axes, precision, threads, data_workers, prefetch, seed,
-                                                checkpoint_every, log_every, stop_at, cache, plan)
+                                                out, preset, base, levels, patch, batch, plan_file, folds,
+                                                fold, time_budget, val_split, val_fraction, label_fraction,
+                                                num_labeled, steps, val_every, val_max_cases, optimizer, lr,
+                                                momentum, weight_decay, warmup_steps, poly_exponent,
+                                                freeze_encoder_steps, mirror_axes, precision, threads,
+                                                data_workers, prefetch, seed, checkpoint_every, log_every,
+                                                stop_at, cache, plan)
 
 FinetuneConfig FinetuneConfig::resolved() const {
   FinetuneConfig c = *this;
   const nn::Preset& p = nn::preset(preset);
   if (c.base <= 0) c.base = p.base;
-  if (c.levels <= 0) c.levels = p.levels;
-  if (c.patch <= 0) c.patch = p.patch;
   if (c.batch <= 0) c.batch = p.batch;
   if (c.optimizer != "adam" && c.optimizer != "sgd")
     throw Error(fmt::format("unknown optimizer '{}' (expected adam or sgd)", c.optimizer));
@@ -33,11 +32,13 @@ FinetuneConfig FinetuneConfig::resolved() const {
   if (c.lr <= 0) c.lr = c.optimizer == "adam" ? 1e-3 : 1e-2;
   if (c.data.empty()) throw Error("no --data given");
   if (c.steps <= 0) throw Error("--steps must be positive");
+  if (c.time_budget < 0) throw Error("--time-budget must be positive (minutes)");
+  if (c.folds == 1 || c.folds < 0) throw Error("--folds must be at least 2");
+  if (c.folds > 1 && (c.fold < 0 || c.fold >= c.folds))
+    throw Error(fmt::format("--fold must be in [0, {})", c.folds));
   if (!(c.label_fraction > 0 && c.label_fraction <= 1)) throw Error("--label-fraction must be in (0, 1]");
   if (c.val_split.empty() && !(c.val_fraction >= 0 && c.val_fraction < 1))
     throw Error("--val-fraction must be in [0, 1)");
-  if (c.patch % (int64_t{1} << (c.levels - 1)) != 0)
-    throw Error(fmt::format("patch {} must be divisible by 2^(levels-1) = {}", c.patch, 1 << (c.levels - 1)));
   if (c.precision != "fp32" && c.precision != "bf16")
     throw Error(fmt::format("unknown precision '{}' (expected fp32 or bf16)", c.precision));
   if (c.val_every <= 0) c.val_every = c.steps;
@@ -84,6 +85,7 @@ std::string FinetuneConfig::trajectory_hash() const {
   for (const char* key : {"out", "threads", "data_workers", "prefetch", "checkpoint_every", "log_every",
                           "cache", "stop_at", "val_max_cases"})
     j.erase(key);
+  if (time_budget > 0) j.erase("steps");  // chosen by the run from its budget
   return fnv1a_hex(j.dump());
 }
 

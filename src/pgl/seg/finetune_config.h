@@ -18,8 +18,13 @@ struct FinetuneConfig {
   bool allow_partial = false;        // load what fits when the weights do not match the network
   std::string transfer = "all";      // all | encoder (stem + down path only; the decoder starts fresh)
   std::string out;
-  std::string preset = "small";
-  int64_t base = 0, levels = 0, patch = 0, batch = 0;  // 0: from the preset
+  std::string preset = "small";  // width (base) and compute budget of the planned network
+  int64_t base = 0;              // 0: the preset's
+  // Overrides of the plan (0 / empty: planned): an isotropic network of `levels` levels; a patch of one
+  // value (cube) or x,y,z voxels; the batch size.
+  int64_t levels = 0, batch = 0;
+  std::vector<int64_t> patch;
+  std::string plan_file;  // a plan.json (or a run folder holding one) used as it is
   // Cases: validation = --val-split NAME, else a seeded --val-fraction of the cases; training = the data
   // set's "train" split when --val-split is used and it exists, else the remaining cases. Then a seeded
   // subset of the training cases keeps its labels (--label-fraction or --num-labeled).
@@ -27,7 +32,13 @@ struct FinetuneConfig {
   double val_fraction = 0.2;
   double label_fraction = 1.0;
   int64_t num_labeled = 0;  // > 0 overrides label_fraction
+  // Cross-validation: with folds > 1, the cases of fold `fold` (seeded split) are held out of training and
+  // validation entirely (cases.json lists them as "held_out").
+  int folds = 0, fold = 0;
   int64_t steps = 2000;
+  // Minutes for the whole run: the step count is chosen from the step rate measured over the first steps
+  // (with validation time) so that it ends on time with a complete schedule; 0 = use `steps`.
+  double time_budget = 0;
   int64_t val_every = 250;
   int64_t val_max_cases = 0;       // 0 = every validation case
   std::string optimizer = "adam";  // adam | sgd (Nesterov)

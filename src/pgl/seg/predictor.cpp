@@ -6,6 +6,7 @@
 
 #include "pgl/core/error.h"
 #include "pgl/io/spatial.h"
+#include "pgl/plan/backbone.h"
 #include "pgl/seg/finetune_config.h"
 #include "pgl/seg/validation.h"
 #include "pgl/train/checkpoint.h"
@@ -35,10 +36,8 @@ Predictor Predictor::load(const std::string& model, const std::string& which) {
   Predictor p;
   p.checkpoint_ = path;
   p.plan_ = PreprocessingPlan::from_json(ck.meta.at("plan"), path);
-  const auto& b = ck.meta.at("backbone");
-  p.net_ = SegNet(
-      nn::ResUNet3DOptions(b.at("in_channels").get<int64_t>()).base(b.at("base")).levels(b.at("levels")),
-      ck.meta.at("classes").get<int64_t>());
+  p.net_ = SegNet(plan::backbone_options_from_json(ck.meta.at("backbone"), path),
+                  ck.meta.at("classes").get<int64_t>());
   torch::NoGradGuard no_grad;
   for (auto& item : p.net_->named_parameters()) {
     const torch::Tensor* t = ck.state.find(item.key());
@@ -47,8 +46,14 @@ Predictor Predictor::load(const std::string& model, const std::string& which) {
     item.value().copy_(*t);
   }
   p.net_->eval();
-  int64_t patch = ck.meta.at("patch").get<int64_t>();
-  p.window_.patch = {patch, patch, patch};
+  const auto& patch = ck.meta.at("patch");  // x,y,z voxels; a single number (a cube) before planning
+  if (patch.is_number()) {
+    p.window_.patch = {patch.get<int64_t>(), patch.get<int64_t>(), patch.get<int64_t>()};
+  } else {
+    auto xyz = patch.get<std::array<int64_t, 3>>();
+    p.window_.patch = {xyz[2], xyz[1], xyz[0]};
+  }
+  p.postprocessing_ = Postprocessing::from_json(ck.meta.value("postprocessing", nlohmann::json()));
   for (const auto& [id, name] : ck.meta.at("labels").items())
     p.label_names_[std::stoi(id)] = name.get<std::string>();
   p.precision_ = ck.meta.at("config").value("precision", "fp32");
@@ -89,6 +94,11 @@ LabelMap Predictor::predict(const Volume& input, bool mirror, std::vector<Volume
   if (probabilities) {
     probabilities->clear();
     for (auto& r : resampled) probabilities->push_back(undo_reorientation(r, orientation));
+  }
+  if (!postprocessing_.empty()) {
+    std::vector<int> foreground;
+    for (int64_t k = 1; k < classes; ++k) foreground.push_back(static_cast<int>(k));
+    apply_postprocessing(labels, postprocessing_, foreground);
   }
   LabelMap out = undo_reorientation(labels, orientation);
   out.geometry = input.geometry;  // bit-exact header: the same numbers, not a recomputed origin

@@ -8,6 +8,7 @@
 
 #include "pgl/core/image.h"
 #include "pgl/data/plan.h"
+#include "pgl/seg/postprocess.h"
 #include "pgl/seg/seg_net.h"
 #include "pgl/seg/sliding_window.h"
 
@@ -29,6 +30,7 @@ class Predictor {
   int64_t classes() const { return net_->classes(); }
   const std::map<int, std::string>& label_names() const { return label_names_; }
   const std::string& checkpoint_path() const { return checkpoint_; }
+  const Postprocessing& postprocessing() const { return postprocessing_; }
 
  private:
   Predictor() = default;
@@ -37,6 +39,7 @@ class Predictor {
   SlidingWindowOptions window_;
   std::array<bool, 3> mirror_axes_{true, true, true};  // the axes the training flipped: TTA uses these
   std::map<int, std::string> label_names_;
+  Postprocessing postprocessing_;  // decided on validation after fine-tuning; applied to every prediction
   std::string checkpoint_, precision_ = "fp32";
 };
 

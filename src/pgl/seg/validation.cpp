@@ -24,13 +24,12 @@ torch::Tensor predict_labels(SegNet& net, const torch::Tensor& volume, const Sli
   return predict_probabilities(net, volume, options, pad_value, precision).argmax(0);
 }
 
-ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& cases, int64_t classes,
-                          const SlidingWindowOptions& options, const std::string& precision) {
+LabelPairs validation_predictions(SegNet& net, const std::vector<train::PooledVolume>& cases,
+                                  const SlidingWindowOptions& options, const std::string& precision) {
   torch::NoGradGuard no_grad;
   bool was_training = net->is_training();
   net->eval();
-  std::map<int, double> sum;
-  std::map<int, int> count;
+  LabelPairs pairs;
   for (const auto& c : cases) {
     auto labels = predict_labels(net, c.image_tensor().unsqueeze(0), options, c.entry.background, precision);
     LabelMap prediction(c.entry.geometry), reference(c.entry.geometry);
@@ -42,8 +41,18 @@ ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& c
       prediction.data[n] = static_cast<uint16_t>(p[n]);
       reference.data[n] = static_cast<uint16_t>(r[n]);
     }
-    std::vector<int> ids;
-    for (int cls = 1; cls < classes; ++cls) ids.push_back(cls);
+    pairs.emplace_back(std::move(prediction), std::move(reference));
+  }
+  net->train(was_training);
+  return pairs;
+}
+
+ValidationResult score_validation(const LabelPairs& pairs, int64_t classes) {
+  std::map<int, double> sum;
+  std::map<int, int> count;
+  std::vector<int> ids;
+  for (int cls = 1; cls < classes; ++cls) ids.push_back(cls);
+  for (const auto& [prediction, reference] : pairs) {
     auto scores = eval::dice_scores(prediction, reference, ids);
     for (size_t k = 0; k < ids.size(); ++k) {
       if (std::isnan(scores[k])) continue;  // absent from both: says nothing about this case
@@ -51,7 +60,6 @@ ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& c
       ++count[ids[k]];
     }
   }
-  net->train(was_training);
   ValidationResult result;
   double total = 0;
   for (int cls = 1; cls < classes; ++cls) {
@@ -63,6 +71,11 @@ ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& c
   for (const auto& [cls, d] : result.dice) defined += !std::isnan(d);
   result.mean_dice = defined ? total / defined : 0;
   return result;
+}
+
+ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& cases, int64_t classes,
+                          const SlidingWindowOptions& options, const std::string& precision) {
+  return score_validation(validation_predictions(net, cases, options, precision), classes);
 }
 
 }  // namespace pgl::seg

@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "pgl/seg/postprocess.h"
 #include "pgl/seg/seg_net.h"
 #include "pgl/seg/sliding_window.h"
 #include "pgl/train/volume_pool.h"
@@ -23,6 +24,13 @@ torch::Tensor predict_probabilities(SegNet& net, const torch::Tensor& volume,
 // The label map (argmax) of a preprocessed volume [1, D, H, W].
 torch::Tensor predict_labels(SegNet& net, const torch::Tensor& volume, const SlidingWindowOptions& options,
                              float pad_value, const std::string& precision);
+
+// (prediction, reference) label maps of every case, on the preprocessed grid.
+LabelPairs validation_predictions(SegNet& net, const std::vector<train::PooledVolume>& cases,
+                                  const SlidingWindowOptions& options, const std::string& precision);
+
+// Dice per class 1..classes-1, mean over the cases where it is defined; mean_dice over the defined classes.
+ValidationResult score_validation(const LabelPairs& pairs, int64_t classes);
 
 ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& cases, int64_t classes,
                           const SlidingWindowOptions& options, const std::string& precision);

@@ -100,11 +100,14 @@ Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* opt
     archive.load_from(stream);
     optimizer->load(archive);
   }
-  if (root.contains("torch_rng")) {
-    auto generator = at::detail::getDefaultCPUGenerator();
-    generator.set_state(root.at("torch_rng").toTensor());
-  }
+  if (root.contains("torch_rng")) c.rng_state = root.at("torch_rng").toTensor();
   return c;
+}
+
+void restore_rng_state(const Checkpoint& checkpoint) {
+  if (!checkpoint.rng_state.defined()) return;
+  auto generator = at::detail::getDefaultCPUGenerator();
+  generator.set_state(checkpoint.rng_state);
 }
 
 void save_state_dict(const std::string& path, const NamedTensors& tensors) {

@@ -14,6 +14,7 @@ using NamedTensors = torch::OrderedDict<std::string, torch::Tensor>;
 struct Checkpoint {
   nlohmann::json meta;  // at least "kind", "step"
   NamedTensors state;
+  torch::Tensor rng_state;  // the default CPU generator's state when saved (undefined in old files)
 };
 
 // optimizer may be null (exports, best-model copies without optimiser state).
@@ -21,8 +22,13 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint,
                      torch::optim::Optimizer* optimizer);
 
 // Reads a checkpoint; restores the optimiser state into `optimizer` when given (it must have the same
-// parameter groups) and the default CPU generator state. Throws pgl::Error naming the file on any problem.
+// parameter groups). Never touches the global RNG: loading weights (fine-tuning from a pretraining run,
+// prediction) must not change how the new layers are initialised. Throws pgl::Error naming the file on any
+// problem.
 Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* optimizer = nullptr);
+
+// Resuming a run: the default CPU generator continues from where the checkpoint left it.
+void restore_rng_state(const Checkpoint& checkpoint);
 
 // Writes a plain {name: tensor} dict that Python's torch.load returns as a dict of tensors.
 void save_state_dict(const std::string& path, const NamedTensors& tensors);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "pgl/core/atomic_file.h"
 #include "pgl/core/error.h"
@@ -16,6 +17,7 @@
 #include "pgl/data/cache.h"
 #include "pgl/nn/model_stats.h"
 #include "pgl/nn/presets.h"
+#include "pgl/plan/backbone.h"
 #include "pgl/ssl/method.h"
 #include "pgl/train/checkpoint.h"
 #include "pgl/train/gradient_sync.h"
@@ -26,6 +28,7 @@
 #include "pgl/train/schedule.h"
 #include "pgl/train/ssl_batches.h"
 #include "pgl/train/step_window.h"
+#include "pgl/train/time_budget.h"
 
 namespace pgl::train {
 namespace fs = std::filesystem;
@@ -33,34 +36,38 @@ using nlohmann::json;
 
 namespace {
 
-ssl::SslOptions ssl_options(const PretrainConfig& c) {
+ssl::SslOptions ssl_options(const PretrainConfig& c, const plan::TrainingPlan& plan) {
   ssl::SslOptions o;
-  o.backbone = nn::ResUNet3DOptions(1).base(c.base).levels(c.levels);
+  o.backbone = plan::backbone_options(plan);
   o.aligner.output_size(c.align_size).samples(c.align_samples).priors(ssl::parse_priors(c.priors));
   o.tau_base = c.tau_base;
   return o;
 }
 
-SslBatchOptions batch_options(const PretrainConfig& c, const PreprocessingPlan& plan) {
+SslBatchOptions batch_options(const PretrainConfig& c, const plan::TrainingPlan& plan) {
   SslBatchOptions o;
   o.method = c.method;
-  o.batch = c.batch;
+  o.batch = plan.batch;
   o.seed = c.seed;
-  o.views.patch = {c.patch, c.patch, c.patch};
+  o.views.patch = {plan.patch[2], plan.patch[1], plan.patch[0]};  // (D, H, W)
   o.views.min_overlap = c.min_overlap;
   o.views.intensity.enabled = c.intensity_augmentation;
-  o.ct = plan.is_ct();
+  o.ct = plan.preprocessing.normalization == "ct-window";  // intensities in [-1, 1]
   return o;
 }
 
-// An exclusion names a case by id (in every data set) or by its image path.
-bool is_excluded(const Case& c, const std::vector<std::string>& exclude) {
-  for (const auto& e : exclude) {
-    if (e == c.id) return true;
-    std::error_code ec;
-    if (e.find('/') != std::string::npos && fs::equivalent(e, c.image, ec)) return true;
-  }
-  return false;
+// The pretraining plan: --plan, else the plan of the --plan-from data set (labels included, so that CT
+// normalisation uses its foreground), else the pretraining data's own.
+plan::TrainingPlan pretrain_plan(const PretrainConfig& c, const std::vector<Dataset>& datasets,
+                                 const std::vector<Case>& cases, const std::string& cache_root) {
+  auto request = plan::network_request(c.preset, c.base, c.levels, c.patch, c.batch, c.plan.min_coverage);
+  if (c.plan_from.empty())
+    return plan::plan_run(c.plan_file, datasets, cases, false, c.plan, request, cache_root, c.threads);
+  Dataset source = open_dataset(c.plan_from);
+  std::vector<Case> source_cases;
+  for (const Case& k : source.cases)
+    if (!is_excluded(k, c.exclude)) source_cases.push_back(k);
+  return plan::plan_run("", {source}, source_cases, true, c.plan, request, cache_root, c.threads);
 }
 
 }  // namespace
@@ -83,50 +90,67 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
       cases.push_back(std::move(c));
     }
   }
-  PreprocessingPlan plan =
-      resume ? PreprocessingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
-             : make_plan(datasets, config.plan, config.threads);
-  json config_json = config.to_json();
-  config_json["trajectory_hash"] = config.trajectory_hash();
-  config_json["pgl_version"] = version();
-  run.write_json("config.json", config_json);
+  std::string cache_root = config.cache.empty() ? default_cache_root() : config.cache;
+  plan::TrainingPlan plan =
+      resume ? plan::TrainingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
+             : pretrain_plan(config, datasets, cases, cache_root);
+  StepBudget budget(config.time_budget);
+  bool steps_chosen =
+      !budget.active() ||
+      (resume && read_json_file(run.file("config.json")).value("steps_chosen_by_budget", false));
+  auto write_config = [&] {
+    json j = config.to_json();
+    j["trajectory_hash"] = config.trajectory_hash();
+    j["pgl_version"] = version();
+    if (budget.active()) j["steps_chosen_by_budget"] = steps_chosen;
+    run.write_json("config.json", j);
+    return j;
+  };
+  json config_json = write_config();
   run.write_json("plan.json", plan.to_json());
   json used = json::array();  // which images the pretraining saw, so it is always known
   for (const auto& c : cases) used.push_back({{"id", c.id}, {"image", c.image}});
   run.write_json("cases.json", {{"pretraining", used}});
   run.log(fmt::format(
-      "pgl {} pretrain: method {} (priors {}), preset {} (base {}, levels {}, patch {}^3, batch {}), "
-      "{} steps, {} threads",
-      version(), config.method, config.priors, config.preset, config.base, config.levels, config.patch,
-      config.batch, config.steps, config.threads));
-  run.log(fmt::format("data: {} volumes from {} data set(s); plan: {} spacing {:.3g}x{:.3g}x{:.3g} mm",
-                      cases.size(), datasets.size(), plan.modality, plan.spacing[0], plan.spacing[1],
-                      plan.spacing[2]));
+      "pgl {} pretrain: method {} (priors {}), preset {} (base {}, {} levels, patch {} voxels, batch {}), "
+      "{}, {} threads",
+      version(), config.method, config.priors, config.preset, plan.base, plan.topology.levels(),
+      plan::triple_text(plan.patch), plan.batch,
+      steps_chosen ? fmt::format("{} steps", config.steps)
+                   : fmt::format("time budget {:g} min", config.time_budget),
+      config.threads));
+  run.log(fmt::format("data: {} volumes from {} data set(s); plan{}:\n{}", cases.size(), datasets.size(),
+                      config.plan_from.empty() ? "" : " of " + config.plan_from, plan.describe()));
 
-  std::string cache_root = config.cache.empty() ? default_cache_root() : config.cache;
-  auto entries = build_cache(cases, plan, cache_root, /*with_labels=*/false, config.threads);
+  auto entries = build_cache(cases, plan.preprocessing, cache_root, /*with_labels=*/false, config.threads);
   auto pool = open_volume_pool(entries, false);
 
-  auto method = ssl::make_ssl_method(config.method, ssl_options(config));
+  auto method = ssl::make_ssl_method(config.method, ssl_options(config, plan));
   int64_t backbone_parameters = nn::count_parameters(*method->online_backbone());
   run.log(fmt::format("backbone parameters: {}", backbone_parameters));
 
   torch::optim::SGD optimizer(
       method->online_parameters(),
       torch::optim::SGDOptions(config.lr).momentum(config.momentum).weight_decay(config.weight_decay));
-  WarmupCosineSchedule schedule(config.lr, config.warmup_steps, config.steps);
+  // Until a budgeted run has chosen its length, it follows the schedule of --steps (its first steps only).
+  auto make_schedule = [&] {
+    const int64_t warmup = config.warmup_steps >= 0 ? config.warmup_steps : config.steps / 20;
+    return std::make_unique<WarmupCosineSchedule>(config.lr, std::min(warmup, config.steps), config.steps);
+  };
+  auto schedule = make_schedule();
   GradientSync sync;
 
   int64_t start = 0;
   if (resume && run.has_checkpoint("latest")) {
     Checkpoint ck = load_checkpoint(run.checkpoint("latest"), &optimizer);
+    restore_rng_state(ck);
     method->load_named_state(ck.state);
     start = ck.meta.at("step").get<int64_t>();
     run.log(fmt::format("resumed from {} at step {}", run.checkpoint("latest"), start));
   }
   PretrainResult result;
   result.steps_done = start;
-  if (start >= config.steps) {
+  if (steps_chosen && start >= config.steps) {
     run.log("run already complete");
     return result;
   }
@@ -139,12 +163,12 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
                 {"config", config_json},
                 {"trajectory_hash", config.trajectory_hash()},
                 {"plan", plan.to_json()},
-                {"backbone", {{"base", config.base}, {"levels", config.levels}, {"in_channels", 1}}},
+                {"backbone", plan::backbone_json(plan)},
                 {"backbone_parameters", backbone_parameters},
                 {"pgl_version", version()}};
   };
   auto save = [&](const std::string& name, int64_t step) {
-    save_checkpoint(run.checkpoint(name), {checkpoint_meta(step), method->named_state()}, &optimizer);
+    save_checkpoint(run.checkpoint(name), {checkpoint_meta(step), method->named_state(), {}}, &optimizer);
   };
 
   SslBatchSource source(pool, batch_options(config, plan));
@@ -153,16 +177,19 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
         configure_worker_thread();
         return source.make(step);
       },
-      start, config.steps, config.data_workers, config.prefetch);
+      start, steps_chosen ? config.steps : std::numeric_limits<int64_t>::max(), config.data_workers,
+      config.prefetch);
 
-  Progress progress("pretrain", config.steps);
+  auto progress = steps_chosen
+                      ? std::make_unique<Progress>("pretrain", config.steps)
+                      : std::make_unique<Progress>("pretrain: timing steps", StepBudget::kCalibrationSteps);
   method->train();
-  StepWindow window(config.batch, started);
-  for (int64_t step = start; step < config.steps; ++step) {
+  StepWindow window(plan.batch, started);
+  for (int64_t step = start; !steps_chosen || step < config.steps; ++step) {
     auto t0 = std::chrono::steady_clock::now();
     double wait = 0;
     ssl::SslBatch batch = prefetcher.next(&wait);
-    double lr = schedule.lr(step);
+    double lr = schedule->lr(step);
     set_learning_rate(optimizer, lr);
     torch::Tensor loss;
     {
@@ -175,32 +202,47 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     if (config.clip_grad > 0)
       torch::nn::utils::clip_grad_norm_(method->online_parameters(), config.clip_grad);
     optimizer.step();
-    method->update_target(step, config.steps);
+    method->update_target(step, steps_chosen ? config.steps : std::max(config.steps, step + 1));
 
     double value = loss.item<double>();
     if (!std::isfinite(value))
       throw Error(run.path(),
                   fmt::format("loss became {} at step {}; lower --lr or set --clip-grad", value, step));
-    window.add(value, wait, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    window.add(value, wait, seconds);
+    budget.record(step, seconds);
     if (std::isfinite(method->target_spread())) window.add_value("target_spread", method->target_spread());
-    progress.update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", value, lr));
-    bool last = step + 1 == config.steps;
+    progress->update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", value, lr));
+    if (!steps_chosen && budget.calibrated(step + 1)) {
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      config.steps = budget.total_steps(step + 1, elapsed, 0, 0, 5);
+      steps_chosen = true;
+      config_json = write_config();
+      schedule = make_schedule();
+      run.log(fmt::format("time budget {:g} min: {:.0f} ms per step -> {} steps", config.time_budget,
+                          1000 * budget.seconds_per_step(), config.steps));
+      progress->finish("calibrated");
+      progress = std::make_unique<Progress>("pretrain", config.steps);
+      progress->update(step + 1);
+    }
+    bool last = steps_chosen && step + 1 == config.steps;
     if ((step + 1) % config.log_every == 0 || last) {
       result.final_loss = window.mean_loss();
       nlohmann::json line = window.flush(step + 1, lr);
-      line["tau"] = method->target_tau(step, config.steps);
+      line["tau"] = method->target_tau(step, std::max(config.steps, step + 1));
       run.log_metrics(line);
     }
     bool stop = config.stop_at > 0 && step + 1 >= config.stop_at && !last;
-    if ((step + 1) % config.checkpoint_every == 0 || last || stop) save("latest", step + 1);
+    if ((steps_chosen && (step + 1) % config.checkpoint_every == 0) || last || stop) save("latest", step + 1);
     result.steps_done = step + 1;
     if (stop) {
-      progress.finish("stopped");
+      progress->finish("stopped");
       run.log(fmt::format("stopped at step {} (--stop-at); continue with --resume", step + 1));
       return result;
     }
   }
-  progress.finish(fmt::format("loss {:.4f}", result.final_loss));
+  progress->finish(fmt::format("loss {:.4f}", result.final_loss));
   save("final", config.steps);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   run.log(fmt::format("done: {} steps, final loss {:.4f}, {:.1f} s; checkpoints in {}", result.steps_done,
@@ -235,6 +277,8 @@ void export_backbone(const std::string& run_folder, const std::string& out_path)
                         {"base", ck.meta.at("backbone").at("base")},
                         {"levels", ck.meta.at("backbone").at("levels")},
                         {"channels", "base * 2^level"},
+                        {"strides_xyz", ck.meta.at("backbone").value("strides_xyz", json())},
+                        {"kernels_xyz", ck.meta.at("backbone").value("kernels_xyz", json())},
                         {"norm", "InstanceNorm3d(affine=True)"},
                         {"activation", "LeakyReLU(0.01)"},
                         {"output", "base channels at input resolution"},
@@ -243,6 +287,7 @@ void export_backbone(const std::string& run_folder, const std::string& out_path)
                       {"parameters", ck.meta.at("backbone_parameters")},
                       {"tensors", backbone.size()},
                       {"plan", ck.meta.at("plan")},
+                      {"backbone", ck.meta.at("backbone")},
                       {"method", ck.meta.at("method")},
                       {"priors", config.at("priors")},
                       {"steps", ck.meta.at("step")},

@@ -13,16 +13,13 @@ PretrainConfig PretrainConfig::resolved() const {
   PretrainConfig c = *this;
   const nn::Preset& p = nn::preset(preset);
   if (c.base <= 0) c.base = p.base;
-  if (c.levels <= 0) c.levels = p.levels;
-  if (c.patch <= 0) c.patch = p.patch;
   if (c.batch <= 0) c.batch = p.batch;
-  if (c.warmup_steps < 0) c.warmup_steps = c.steps / 20;
+  if (c.time_budget < 0) throw Error("--time-budget must be positive (minutes)");
+  if (!c.plan_file.empty() && !c.plan_from.empty()) throw Error("give --plan or --plan-from, not both");
   if (c.method != "pgl" && c.method != "byol" && c.method != "genesis")
     throw Error(fmt::format("unknown method '{}' (expected pgl, byol or genesis)", c.method));
   ssl::parse_priors(c.priors);  // validates
   if (c.steps <= 0) throw Error("--steps must be positive");
-  if (c.patch % (int64_t{1} << (c.levels - 1)) != 0)
-    throw Error(fmt::format("patch {} must be divisible by 2^(levels-1) = {}", c.patch, 1 << (c.levels - 1)));
   if (c.precision != "fp32" && c.precision != "bf16")
     throw Error(fmt::format("unknown precision '{}' (expected fp32 or bf16)", c.precision));
   if (!(c.lr > 0)) throw Error("--lr must be positive");
@@ -34,10 +31,11 @@ PretrainConfig PretrainConfig::resolved() const {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PretrainConfig, data, exclude, out, method, priors,
                                                 intensity_augmentation, preset, base, levels, patch, batch,
-                                                steps, lr, warmup_steps, momentum, weight_decay, clip_grad,
-                                                tau_base, align_size, align_samples, min_overlap, precision,
-                                                threads, data_workers, prefetch, seed, checkpoint_every,
-                                                log_every, cache, stop_at, plan)
+                                                plan_file, plan_from, steps, time_budget, lr, warmup_steps,
+                                                momentum, weight_decay, clip_grad, tau_base, align_size,
+                                                align_samples, min_overlap, precision, threads, data_workers,
+                                                prefetch, seed, checkpoint_every, log_every, cache, stop_at,
+                                                plan)
 
 nlohmann::json PretrainConfig::to_json() const { return *this; }
 

@@ -18,9 +18,17 @@ struct PretrainConfig {
   std::string method = "pgl";  // pgl | byol | genesis
   std::string priors = "crop,flip";
   bool intensity_augmentation = true;  // noise, blur, brightness, contrast, gamma on each view (DESIGN §1.1)
-  std::string preset = "small";
-  int64_t base = 0, levels = 0, patch = 0, batch = 0;  // 0: from the preset
+  std::string preset = "small";        // width (base) and compute budget of the planned network
+  int64_t base = 0;                    // 0: the preset's
+  // Overrides of the plan (0 / empty: planned), as in fine-tuning.
+  int64_t levels = 0, batch = 0;
+  std::vector<int64_t> patch;
+  std::string plan_file;  // a plan.json (or a run folder holding one) used as it is
+  // A labelled data set whose plan (spacing, normalisation, patch, network) the pretraining adopts, so that
+  // its weights fit the fine-tuning on that data set. Its images are not added to the pretraining data.
+  std::string plan_from;
   int64_t steps = 1000;
+  double time_budget = 0;     // minutes; > 0: steps chosen from the measured step rate (see FinetuneConfig)
   double lr = 0.02;           // peak learning rate (SGD, momentum)
   int64_t warmup_steps = -1;  // -1: 5% of the steps
   double momentum = 0.9;

@@ -1,0 +1,36 @@
+#pragma once
+// --time-budget MINUTES: a run measures its own step time over its first steps, then fixes its step count so
+// that it ends on time with a complete learning-rate schedule. The chosen count is recorded in the run's
+// config, so a resumed run keeps it.
+#include <cstdint>
+#include <vector>
+
+namespace pgl::train {
+
+class StepBudget {
+ public:
+  // Steps run before the count is chosen; the first `warmup` of them are not timed (allocator and kernel
+  // selection make them slow).
+  static constexpr int64_t kCalibrationSteps = 30;
+  static constexpr int64_t kUntimedSteps = 5;
+
+  explicit StepBudget(double minutes) : seconds_(minutes * 60) {}
+  bool active() const { return seconds_ > 0; }
+  // Records the duration of step `step` (0-based).
+  void record(int64_t step, double seconds);
+  // True once `steps_done` steps have run and the count should be chosen now.
+  bool calibrated(int64_t steps_done) const { return active() && steps_done == kCalibrationSteps; }
+  double seconds_per_step() const;
+
+  // The total step count: the steps done, plus as many as fit in what is left of the budget after
+  // `elapsed` seconds, given a validation of `validation_seconds` every `val_every` steps and
+  // `tail_seconds` of work after the last step. At least steps_done + 1. 2% of the budget is kept spare.
+  int64_t total_steps(int64_t steps_done, double elapsed, double validation_seconds, int64_t val_every,
+                      double tail_seconds) const;
+
+ private:
+  double seconds_;
+  std::vector<double> times_;
+};
+
+}  // namespace pgl::train
