@@ -31,6 +31,8 @@ void register_finetune(CLI::App& app) {
       ->excludes(vfrac);
   cmd->add_option("--folds", c->folds, "Cross-validation: number of folds (their cases held out)");
   cmd->add_option("--fold", c->fold, "Cross-validation: the fold held out (0-based)")->capture_default_str();
+  cmd->add_option("--test-split", c->test_split,
+                  "Hold out this split of dataset.json as test cases (predicted and scored at the end)");
   cmd->add_option("--steps", c->steps, "Training steps (without --time-budget)")->capture_default_str();
   cmd->add_option("--val-every", c->val_every, "Steps between validations")->capture_default_str();
   cmd->add_option("--val-max-cases", c->val_max_cases, "Validate on at most this many cases (0 = all)");

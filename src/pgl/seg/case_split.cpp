@@ -40,6 +40,10 @@ CaseSplit split_cases(const Dataset& all, const FinetuneConfig& config) {
   for (const auto& c : all.cases)
     if (is_excluded(c, config.exclude)) excluded.insert(c.id);
   CaseSplit split;
+  if (!config.test_split.empty()) {
+    split.held_out = all.split(config.test_split);
+    for (const auto& c : split.held_out) excluded.insert(c.id);
+  }
   if (config.folds > 1) {
     // Folds are contiguous runs of one fixed permutation (not of --seed): every seed holds out the same
     // cases, and the folds together test every case once.

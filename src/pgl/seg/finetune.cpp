@@ -212,12 +212,14 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   if (requested.mirror_axes == "auto")
     run.log(fmt::format("mirror axes (augmentation and TTA): {}{}", config.mirror_axes,
                         config.mirror_axes == "yz" ? " (labels name a side: no left-right flips)" : ""));
-  run.log(fmt::format("cases: {} labelled of {} training, {} validation{}; plan:\n{}", split.labeled.size(),
-                      split.train.size(), split.validation.size(),
-                      split.held_out.empty() ? ""
-                                             : fmt::format(", {} held out (fold {} of {})",
-                                                           split.held_out.size(), config.fold, config.folds),
-                      plan.describe()));
+  run.log(fmt::format(
+      "cases: {} labelled of {} training, {} validation{}; plan:\n{}", split.labeled.size(),
+      split.train.size(), split.validation.size(),
+      split.held_out.empty() ? ""
+      : config.folds > 1
+          ? fmt::format(", {} held out (fold {} of {})", split.held_out.size(), config.fold, config.folds)
+          : fmt::format(", {} held out (split {})", split.held_out.size(), config.test_split),
+      plan.describe()));
 
   auto train_pool = train::open_volume_pool(
       build_cache(split.labeled, preprocessing, cache_root, true, config.threads), true);

@@ -12,12 +12,12 @@ namespace pgl::seg {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FinetuneConfig, data, exclude, init, allow_partial, transfer,
                                                 out, preset, base, levels, patch, batch, plan_file, folds,
-                                                fold, time_budget, val_split, val_fraction, label_fraction,
-                                                num_labeled, steps, val_every, val_max_cases, optimizer, lr,
-                                                momentum, weight_decay, warmup_steps, poly_exponent,
-                                                freeze_encoder_steps, mirror_axes, precision, threads,
-                                                data_workers, prefetch, seed, checkpoint_every, log_every,
-                                                stop_at, cache, plan)
+                                                fold, test_split, time_budget, val_split, val_fraction,
+                                                label_fraction, num_labeled, steps, val_every, val_max_cases,
+                                                optimizer, lr, momentum, weight_decay, warmup_steps,
+                                                poly_exponent, freeze_encoder_steps, mirror_axes, precision,
+                                                threads, data_workers, prefetch, seed, checkpoint_every,
+                                                log_every, stop_at, cache, plan)
 
 FinetuneConfig FinetuneConfig::resolved() const {
   FinetuneConfig c = *this;
@@ -34,6 +34,7 @@ FinetuneConfig FinetuneConfig::resolved() const {
   if (c.steps <= 0) throw Error("--steps must be positive");
   if (c.time_budget < 0) throw Error("--time-budget must be positive (minutes)");
   if (c.folds == 1 || c.folds < 0) throw Error("--folds must be at least 2");
+  if (c.folds > 1 && !c.test_split.empty()) throw Error("give --folds or --test-split, not both");
   if (c.folds > 1 && (c.fold < 0 || c.fold >= c.folds))
     throw Error(fmt::format("--fold must be in [0, {})", c.folds));
   if (!(c.label_fraction > 0 && c.label_fraction <= 1)) throw Error("--label-fraction must be in (0, 1]");

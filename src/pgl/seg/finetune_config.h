@@ -35,6 +35,8 @@ struct FinetuneConfig {
   // Cross-validation: with folds > 1, the cases of fold `fold` (seeded split) are held out of training and
   // validation entirely (cases.json lists them as "held_out").
   int folds = 0, fold = 0;
+  // Or the cases of this split of dataset.json are held out (e.g. "validation" as the test set).
+  std::string test_split;
   int64_t steps = 2000;
   // Minutes for the whole run: the step count is chosen from the step rate measured over the first steps
   // (with validation time) so that it ends on time with a complete schedule; 0 = use `steps`.

@@ -1,0 +1,66 @@
+#!/bin/bash
+# The runs behind docs/RESULTS.md §7 ("Defaults that work"): fine-tuning from random initialisation with the
+# planned defaults and nothing but --data, --init random, --out and a time budget. One job at a time (each
+# uses both cores: the budget's step count is measured on them). Rerun to resume: finished runs are kept,
+# an interrupted one continues from its checkpoint. Outputs in exp/recipe/; `collect` copies the small
+# files into docs/results/recipe/.
+#   scripts/recipe_runs.sh spleen     # phantom spleen: 20 training cases, 8 test cases, --time-budget 10
+#   scripts/recipe_runs.sh chaos      # CHAOS T2: 5-fold cross-validation over the 14 cases, 30 min per fold
+#   scripts/recipe_runs.sh openkbp    # OpenKBP: train split, tested on the validation split, 60 min
+#   scripts/recipe_runs.sh collect
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PGL=${PGL:-build/apps/pgl/pgl}
+OUT=exp/recipe
+CACHE=${CACHE:-exp/cache}
+
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -gt 0 ] || usage
+
+# finetune RUN ARGS...: a fine-tuning run that resumes when it was interrupted and is skipped when done.
+finetune() {
+  local run=$1
+  shift
+  if [ -e "$run/checkpoints/final.pt" ] && { [ ! -e "$run/cases.json" ] ||
+    ! grep -q held_out "$run/cases.json" || [ -e "$run/held_out_metrics.csv" ]; }; then
+    return 0
+  fi
+  local resume=()
+  [ -e "$run/config.json" ] && resume=(--resume)
+  /usr/bin/time -f "$run: %e s wall" "$PGL" finetune "$@" --cache "$CACHE" --out "$run" "${resume[@]}"
+}
+
+for name in "$@"; do
+  case "$name" in
+    spleen)
+      [ -e "$OUT/data/spleen/dataset.json" ] || "$PGL" phantom --task spleen --cases 20 --seed 21 --out "$OUT/data/spleen"
+      [ -e "$OUT/data/spleen-test/dataset.json" ] ||
+        "$PGL" phantom --task spleen --cases 8 --seed 1021 --out "$OUT/data/spleen-test"
+      finetune "$OUT/spleen" --data "$OUT/data/spleen" --init random --time-budget 10
+      "$PGL" predict --model "$OUT/spleen" --input "$OUT/data/spleen-test/imagesTr" --out "$OUT/spleen/test"
+      "$PGL" evaluate --pred "$OUT/spleen/test" --ref "$OUT/data/spleen-test" --out "$OUT/spleen/test_metrics.csv" ;;
+    chaos)
+      for fold in 0 1 2 3 4; do
+        finetune "$OUT/chaos-f$fold" --data ../shared/data/chaos_t2 --init random --folds 5 --fold "$fold" \
+          --time-budget 30
+      done
+      mkdir -p "$OUT/chaos-cv"
+      cp "$OUT"/chaos-f?/held_out/*.nii.gz "$OUT/chaos-cv/"
+      "$PGL" evaluate --pred "$OUT/chaos-cv" --ref ../shared/data/chaos_t2 --out "$OUT/chaos-cv_metrics.csv" ;;
+    openkbp)
+      finetune "$OUT/openkbp" --data ../shared/data/openkbp --init random --test-split validation --time-budget 60 ;;
+    collect)
+      for run in "$OUT"/*/; do
+        run=${run%/}
+        [ -e "$run/config.json" ] || continue
+        dest=docs/results/recipe/$(basename "$run")
+        mkdir -p "$dest"
+        for f in config.json plan.json cases.json metrics.jsonl postprocessing.json held_out_metrics.csv \
+          held_out_metrics_summary.json test_metrics.csv test_metrics_summary.json; do
+          [ -e "$run/$f" ] && cp "$run/$f" "$dest/"
+        done
+      done
+      cp "$OUT"/chaos-cv_metrics*.* docs/results/recipe/ 2>/dev/null || true ;;
+    *) echo "unknown run '$name'" >&2; usage ;;
+  esac
+done
