@@ -20,7 +20,7 @@ void register_finetune(CLI::App& app) {
   cmd->add_flag("--allow-partial", c->allow_partial,
                 "Load the weights that fit when some names/shapes differ");
   cmd->add_option("--out", c->out, "Run folder")->required();
-  add_network_options(cmd, *c);
+  add_run_plan_options(cmd, *c);
   auto* fraction =
       cmd->add_option("--label-fraction", c->label_fraction, "Share of training cases whose labels are used")
           ->capture_default_str();

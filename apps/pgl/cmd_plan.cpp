@@ -11,7 +11,7 @@ namespace pgl::cli {
 
 namespace {
 struct PlanCommand {
-  std::string data, out, cache, preset = "small", plan_file;
+  std::string data, out, cache, preset = "small";
   int64_t base = 0, levels = 0, batch = 0;
   std::vector<int64_t> patch;
   int threads = 2;
@@ -29,14 +29,7 @@ void register_plan(CLI::App& app) {
   cmd->add_option("data", c->data, "Data set folder (MSD or nnU-Net raw; labels give CT statistics)")
       ->required();
   cmd->add_option("--out", c->out, "Also write the plan to this file (for --plan)");
-  cmd->add_option("--preset", c->preset, "tiny | small | base | paper: width and compute budget")
-      ->capture_default_str();
-  cmd->add_option("--base", c->base, "Channels of level 0 (default: preset)");
-  cmd->add_option("--levels", c->levels, "An isotropic network of this many levels (default: planned)");
-  cmd->add_option("--patch", c->patch, "Patch in voxels: one value (cube) or x,y,z (default: planned)")
-      ->delimiter(',')
-      ->expected(1, 3);
-  cmd->add_option("--batch", c->batch, "Batch size (default: preset)");
+  add_network_options(cmd, *c);
   add_plan_options(cmd, c->plan);
   cmd->add_option("--cache", c->cache,
                   "Cache folder for the fingerprint (default: $PGL_CACHE or ~/.cache/pgl)");
@@ -53,10 +46,11 @@ void register_plan(CLI::App& app) {
     if (c->json) {
       fmt::print("{}\n", plan.to_json().dump(2));
     } else {
-      const Vec3 spacing = fingerprint.median_spacing(), size = fingerprint.median_size_at(spacing);
+      const Vec3 spacing = fingerprint.median_spacing(), size = fingerprint.median_body_size_at(spacing);
       fmt::print(
-          "{}: {} cases, {}; median spacing {:.3g} x {:.3g} x {:.3g} mm, median size {:.0f} x {:.0f} x "
-          "{:.0f}\n",
+          "{}: {} cases, {}; median spacing {:.3g} x {:.3g} x {:.3g} mm, median body region {:.0f} x {:.0f} "
+          "x "
+          "{:.0f} voxels\n",
           dataset.root, fingerprint.cases.size(), fingerprint.modality, spacing[0], spacing[1], spacing[2],
           size[0], size[1], size[2]);
       if (fingerprint.foreground)

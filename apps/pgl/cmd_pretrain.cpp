@@ -18,7 +18,7 @@ void register_pretrain(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--method", c->method, "pgl | byol | genesis")->capture_default_str();
   cmd->add_option("--priors", c->priors, "PGL priors: crop,flip | crop | flip | none")->capture_default_str();
-  add_network_options(cmd, *c);
+  add_run_plan_options(cmd, *c);
   cmd->add_option("--plan-from", c->plan_from,
                   "Plan from this labelled data set (the one to fine-tune on), so the weights fit it");
   cmd->add_option("--steps", c->steps, "Training steps")->capture_default_str();

@@ -34,7 +34,7 @@ inline void add_plan_options(CLI::App* cmd, PlanOptions& plan) {
       ->capture_default_str();
 }
 
-// The network and patch overrides of the plan, shared by pretrain and finetune.
+// The network and patch overrides of the plan, shared by plan, pretrain and finetune.
 template <class Config>
 void add_network_options(CLI::App* cmd, Config& c) {
   cmd->add_option("--preset", c.preset, "tiny | small | base | paper: width and compute budget")
@@ -45,6 +45,12 @@ void add_network_options(CLI::App* cmd, Config& c) {
       ->delimiter(',')
       ->expected(1, 3);
   cmd->add_option("--batch", c.batch, "Batch size (default: preset)");
+}
+
+// The plan file and the time budget of a training run (pretrain, finetune).
+template <class Config>
+void add_run_plan_options(CLI::App* cmd, Config& c) {
+  add_network_options(cmd, c);
   cmd->add_option("--plan", c.plan_file, "Use this plan.json (or a run folder's) as it is");
   cmd->add_option("--time-budget", c.time_budget,
                   "Minutes for the whole run: the step count follows from the measured step time");

@@ -66,7 +66,7 @@ TEST(Planner, AnisotropicAxisKeepsItsSpacingAndThePatchFitsTheBudget) {
   EXPECT_DOUBLE_EQ(p.preprocessing.spacing[2], 7.7);  // the coarse axis is not coarsened further
   EXPECT_GT(p.preprocessing.spacing[0], 1.25);        // the low-resolution rule coarsened the plane
   EXPECT_DOUBLE_EQ(p.preprocessing.spacing[0], p.preprocessing.spacing[1]);
-  const Vec3 median = f.median_size_at(p.preprocessing.spacing);
+  const Vec3 median = f.median_body_size_at(p.preprocessing.spacing);
   const double coverage =
       static_cast<double>(p.patch[0] * p.patch[1] * p.patch[2]) / (median[0] * median[1] * median[2]);
   EXPECT_GE(coverage, 0.25);

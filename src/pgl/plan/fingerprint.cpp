@@ -62,16 +62,6 @@ Vec3 DatasetFingerprint::median_spacing() const {
   return m;
 }
 
-Vec3 DatasetFingerprint::median_size_at(const Vec3& spacing) const {
-  Vec3 m{};
-  for (int a = 0; a < 3; ++a)
-    m[static_cast<size_t>(a)] = median(column(cases, a, [&](const CaseFingerprint& c, int k) {
-      const auto s = static_cast<size_t>(k);
-      return std::round(static_cast<double>(c.size[s]) * c.spacing[s] / spacing[s]);
-    }));
-  return m;
-}
-
 Vec3 DatasetFingerprint::median_body_size_at(const Vec3& spacing) const {
   Vec3 m{};
   for (int a = 0; a < 3; ++a)

@@ -38,9 +38,8 @@ struct DatasetFingerprint {
 
   nlohmann::json to_json() const;
   static DatasetFingerprint from_json(const nlohmann::json& j, const std::string& source);
-  // Per-axis median over cases of the spacing (mm), and of the size each case (or its body) has at `spacing`.
+  // Per-axis median over cases of the spacing (mm), and of the size each case's body box has at `spacing`.
   Vec3 median_spacing() const;
-  Vec3 median_size_at(const Vec3& spacing) const;
   Vec3 median_body_size_at(const Vec3& spacing) const;
   // Per-axis value at `percentile` (0..100, linear interpolation) of the case spacings.
   double spacing_percentile(int axis, double percentile) const;

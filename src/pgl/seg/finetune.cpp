@@ -101,14 +101,9 @@ plan::TrainingPlan finetune_plan(const Dataset& dataset, const CaseSplit& split,
     auto pretrained = PreprocessingPlan::from_json(init.description.at("plan"), init.source);
     auto& pre = p.preprocessing;
     const std::string before = pre.hash();
-    pre.modality = pretrained.modality;
-    pre.normalization = pretrained.normalization;
-    pre.window_low = pretrained.window_low;
-    pre.window_high = pretrained.window_high;
-    pre.clip_low = pretrained.clip_low;
-    pre.clip_high = pretrained.clip_high;
-    pre.mean = pretrained.mean;
-    pre.std = pretrained.std;
+    const Vec3 spacing = pre.spacing;  // everything but the spacing: modality and normalisation
+    pre = pretrained;
+    pre.spacing = spacing;
     if (pre.hash() != before) {
       p.reasons["normalization"] = "from the pretrained weights' plan (the backbone was trained on it)";
       run.log("normalisation from the pretrained plan (" + pretrained.normalization + ")");
@@ -187,17 +182,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   const int64_t classes = class_count(dataset);
   // A time-budgeted run chooses its step count after kCalibrationSteps; a resumed one has it in its config.
   train::StepBudget budget(config.time_budget);
-  bool steps_chosen =
-      !budget.active() ||
-      (resume && read_json_file(run.file("config.json")).value("steps_chosen_by_budget", false));
-  auto write_config = [&] {
-    json config_json = config.to_json();
-    config_json["trajectory_hash"] = config.trajectory_hash();
-    config_json["pgl_version"] = version();
-    if (budget.active()) config_json["steps_chosen_by_budget"] = steps_chosen;
-    run.write_json("config.json", config_json);
-    return config_json;
-  };
+  bool steps_chosen = !budget.active() || (resume && train::budget_steps_chosen(run));
+  auto write_config = [&] { return train::write_run_config(run, config, budget.active(), steps_chosen); };
   json config_json = write_config();
   run.write_json("plan.json", plan.to_json());
   run.write_json("cases.json", split.to_json());

@@ -95,17 +95,8 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
       resume ? plan::TrainingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
              : pretrain_plan(config, datasets, cases, cache_root);
   StepBudget budget(config.time_budget);
-  bool steps_chosen =
-      !budget.active() ||
-      (resume && read_json_file(run.file("config.json")).value("steps_chosen_by_budget", false));
-  auto write_config = [&] {
-    json j = config.to_json();
-    j["trajectory_hash"] = config.trajectory_hash();
-    j["pgl_version"] = version();
-    if (budget.active()) j["steps_chosen_by_budget"] = steps_chosen;
-    run.write_json("config.json", j);
-    return j;
-  };
+  bool steps_chosen = !budget.active() || (resume && budget_steps_chosen(run));
+  auto write_config = [&] { return write_run_config(run, config, budget.active(), steps_chosen); };
   json config_json = write_config();
   run.write_json("plan.json", plan.to_json());
   json used = json::array();  // which images the pretraining saw, so it is always known
