@@ -205,6 +205,38 @@ TEST_F(Pipeline, TimeBudgetChoosesTheStepsAndAFoldIsPredictedAndScored) {
   EXPECT_NE(r.output.find("already complete"), std::string::npos) << r.output;
 }
 
+TEST_F(Pipeline, FinetuneResumesBitIdenticallyAndRefusesOtherStepsSayingWhy) {
+  const std::string excluded = fs::absolute(path("spleen/imagesTr/case_000.nii.gz")).string();
+  const std::string args = " --data " + path("spleen") +
+                           " --init random --preset tiny --val-every 15 " +
+                           "--checkpoint-every 10 --log-every 1 --seed 4 --exclude " + excluded + common_;
+  auto r = test::run_pgl("finetune" + args + "--steps 30 --out " + out("full"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = test::run_pgl("finetune" + args + "--steps 30 --stop-at 10 --out " + out("part"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = test::run_pgl("finetune" + args + "--steps 30 --out " + out("part") + " --resume");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto full = read_jsonl(out("full/metrics.jsonl")), part = read_jsonl(out("part/metrics.jsonl"));
+  ASSERT_EQ(full.size(), part.size());
+  size_t validations = 0;
+  for (size_t k = 0; k < full.size(); ++k) {
+    EXPECT_EQ(full[k]["step"], part[k]["step"]);
+    EXPECT_EQ(full[k].value("loss", -1.0), part[k].value("loss", -1.0)) << "line " << k;
+    EXPECT_EQ(full[k].value("val_mean_dice", -1.0), part[k].value("val_mean_dice", -1.0)) << "line " << k;
+    validations += full[k].contains("val_mean_dice");
+  }
+  EXPECT_EQ(validations, 2u);
+  // Excluded by image path, as in pretraining.
+  auto cases = read_json(out("full/cases.json"));
+  for (const char* part_name : {"train", "validation"})
+    for (const auto& id : cases[part_name]) EXPECT_NE(id, "case_000");
+  // Another step count is refused, and the message says which setting and why.
+  r = test::run_pgl("finetune" + args + "--steps 40 --out " + out("part") + " --resume");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("steps (stored 30, requested 40)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("learning-rate schedule"), std::string::npos) << r.output;
+}
+
 TEST_F(Pipeline, PredictKeepsTheInputGeometryAndEvaluateScoresIt) {
   std::string image = path("spleen/imagesTr/case_000.nii.gz");
   auto r = test::run_pgl("predict --model " + path("ft") + " --input " + image + " --out " + out("pred"));

@@ -8,16 +8,39 @@
 
 namespace pgl::train {
 
+// The settings that make `requested` compute something else than `stored`, as "name (stored X, requested
+// Y)" items: each differing field is tried alone on the stored config against its trajectory hash.
+template <class Config>
+std::string trajectory_differences(const Config& stored, const Config& requested, const std::string& source) {
+  const nlohmann::json a = stored.to_json(), b = requested.to_json();
+  std::string out;
+  for (const auto& [key, value] : b.items()) {
+    if (a.contains(key) && a.at(key) == value) continue;
+    nlohmann::json changed = a;
+    changed[key] = value;
+    if (Config::from_json(changed, source).trajectory_hash() == stored.trajectory_hash()) continue;
+    out += (out.empty() ? "" : "; ") + key + " (stored " + (a.contains(key) ? a.at(key).dump() : "none") +
+           ", requested " + value.dump() + ")";
+  }
+  return out;
+}
+
 template <class Config>
 Config config_for_resume(const Config& requested, const RunFolder& run) {
   const std::string path = run.file("config.json");
   Config stored = Config::from_json(read_json_file(path), path);
   Config wanted = requested.resolved();
-  if (wanted.trajectory_hash() != stored.trajectory_hash())
-    throw Error(path,
-                "the requested settings differ from the stored run; resume with the same settings (only "
-                "--threads, --data-workers, --prefetch, --log-every, --checkpoint-every and --stop-at may "
-                "change)");
+  if (wanted.trajectory_hash() != stored.trajectory_hash()) {
+    const std::string differences = trajectory_differences(stored, wanted, path);
+    throw Error(
+        path,
+        "--resume continues the stored run, and these settings differ from it: " +
+            (differences.empty() ? std::string("several together") : differences) +
+            ". Only --threads, --data-workers, --prefetch, --log-every, --checkpoint-every and --stop-at "
+            "may change: everything else changes what the run computes (the step count fixes the "
+            "learning-rate schedule, which a longer run would leave half-way). To train further, start "
+            "a new run from this one (--init RUN for fine-tuning).");
+  }
   stored.threads = wanted.threads;
   stored.data_workers = wanted.data_workers;
   stored.prefetch = wanted.prefetch;
