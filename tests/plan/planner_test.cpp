@@ -115,6 +115,13 @@ TEST(TrainingPlan, RoundTripsThroughJsonAndNamesNetworkDifferences) {
   EXPECT_NE(p.network_difference(q).find("level 1 stride"), std::string::npos);
   q.base = 4;
   EXPECT_NE(p.network_difference(q).find("base"), std::string::npos);
+  // Every scheme survives the file, whatever the modality (z-score on CT, a window on MR).
+  for (const char* scheme : {"zscore", "ct-window"}) {
+    PreprocessingPlan pre = p.preprocessing;
+    pre.normalization = scheme;
+    pre.modality = std::string(scheme) == "zscore" ? "CT" : "MR";
+    EXPECT_EQ(PreprocessingPlan::from_json(pre.to_json(), "plan.json").normalization, scheme);
+  }
   // A plan.json from before planned networks holds the preprocessing only.
   EXPECT_THROW(TrainingPlan::from_json(p.preprocessing.to_json(), "old.json"), Error);
   EXPECT_EQ(PreprocessingPlan::from_json(p.to_json(), "plan.json").hash(), p.preprocessing.hash());

@@ -18,13 +18,13 @@ nlohmann::json PreprocessingPlan::to_json() const {
                       {"spacing_mm", spacing},
                       {"orientation", orientation},
                       {"ct_window_hu", {window_low, window_high}}};
+  j["normalization_scheme"] = normalization;
   if (normalization == "ct-window") {
     j["normalisation"] = "clip to window, scale to [-1, 1]";
   } else if (normalization == "zscore") {
     j["normalisation"] = "per-case z-score";
   } else {
     j["normalisation"] = "clip to foreground percentiles, z-score with foreground statistics";
-    j["normalization_scheme"] = normalization;
     j["foreground_clip"] = {clip_low, clip_high};
     j["foreground_mean"] = mean;
     j["foreground_std"] = std;
@@ -81,7 +81,9 @@ void apply_plan_overrides(const PlanOptions& options, PreprocessingPlan* plan) {
   } else if (n == "zscore" || (n == "auto" && !plan->is_ct())) {
     plan->normalization = "zscore";
   } else if (n == "ct-foreground" && plan->normalization != "ct-foreground") {
-    throw Error("--normalization ct-foreground needs a labelled data set (foreground statistics)");
+    throw Error(plan->is_ct()
+                    ? "--normalization ct-foreground needs a labelled data set (foreground statistics)"
+                    : "--normalization ct-foreground is for CT; this data set is " + plan->modality);
   }
   plan->window_low = options.window_low;
   plan->window_high = options.window_high;

@@ -105,8 +105,10 @@ void pretrain(const ExperimentConfig& c, const std::string& method, int seed,
   p.method = name;
   p.priors = priors;
   p.lr = c.pretrain_lr;
-  std::printf("\n== pretrain %s (seed %d): %lld steps -> %s\n", method.c_str(), seed,
-              static_cast<long long>(c.pretrain_steps), run.c_str());
+  std::printf("\n== pretrain %s (seed %d): %s -> %s\n", method.c_str(), seed,
+              c.pretrain_time_budget > 0 ? fmt::format("{:g} min", c.pretrain_time_budget).c_str()
+                                         : fmt::format("{} steps", c.pretrain_steps).c_str(),
+              run.c_str());
   train::run_pretraining(p, started(run));
 }
 
@@ -130,7 +132,9 @@ void finetune(const ExperimentConfig& c, const std::string& method, double fract
   f.lr = c.finetune_lr;
   f.warmup_steps = c.warmup_steps;
   f.transfer = c.transfer;
-  std::printf("\n== finetune %s: %lld steps -> %s\n", cell.c_str(), static_cast<long long>(c.finetune_steps),
+  std::printf("\n== finetune %s: %s -> %s\n", cell.c_str(),
+              c.finetune_time_budget > 0 ? fmt::format("{:g} min", c.finetune_time_budget).c_str()
+                                         : fmt::format("{} steps", c.finetune_steps).c_str(),
               run.c_str());
   seg::run_finetuning(f, started(run));
 }

@@ -28,7 +28,9 @@ TrainingPlan TrainingPlan::from_json(const json& j, const std::string& source) {
   TrainingPlan p;
   p.preprocessing = PreprocessingPlan::from_json(j, source);
   if (!j.contains("network") || !j.contains("patch_voxels_xyz"))
-    throw Error(source, "plan has no network section (written by an older pgl; plan again with `pgl plan`)");
+    throw Error(source,
+                "plan has no network section: written by a pgl from before planning (such runs cannot be "
+                "resumed; start a new run, or make a plan with `pgl plan`)");
   try {
     p.patch = j.at("patch_voxels_xyz").get<Size3>();
     const auto& n = j.at("network");

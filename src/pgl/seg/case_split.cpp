@@ -41,7 +41,8 @@ CaseSplit split_cases(const Dataset& all, const FinetuneConfig& config) {
     if (is_excluded(c, config.exclude)) excluded.insert(c.id);
   CaseSplit split;
   if (!config.test_split.empty()) {
-    split.held_out = all.split(config.test_split);
+    for (const auto& c : all.split(config.test_split))
+      if (!excluded.count(c.id)) split.held_out.push_back(c);
     for (const auto& c : split.held_out) excluded.insert(c.id);
   }
   if (config.folds > 1) {
@@ -54,8 +55,10 @@ CaseSplit split_cases(const Dataset& all, const FinetuneConfig& config) {
     for (size_t f = 0; f < static_cast<size_t>(config.fold); ++f) begin += n / folds + (f < n % folds);
     const size_t end = begin + n / folds + (static_cast<size_t>(config.fold) < n % folds);
     for (size_t k = begin; k < end; ++k) {
-      split.held_out.push_back(all.cases[order[k]]);
-      excluded.insert(all.cases[order[k]].id);
+      const Case& c = all.cases[order[k]];
+      if (excluded.count(c.id)) continue;  // --exclude wins: never read
+      split.held_out.push_back(c);
+      excluded.insert(c.id);
     }
     std::sort(split.held_out.begin(), split.held_out.end(),
               [](const Case& a, const Case& b) { return a.id < b.id; });

@@ -239,7 +239,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   train::GradientSync sync;
 
   FinetuneResult result;
-  int64_t start = 0;
+  int64_t start = 0, rounds_since_best = 0;
   if (resume && run.has_checkpoint("latest")) {
     train::Checkpoint ck = train::load_checkpoint(run.checkpoint("latest"), optimizer.get());
     train::restore_rng_state(ck);
@@ -247,10 +247,14 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     for (auto& item : net->named_parameters()) item.value().copy_(ck.state[item.key()]);
     start = ck.meta.at("step").get<int64_t>();
     result.best_mean_dice = ck.meta.value("best_mean_dice", -1.0);
+    rounds_since_best = ck.meta.value("val_rounds_since_best", int64_t{0});
     run.log(fmt::format("resumed from {} at step {}", run.checkpoint("latest"), start));
   }
   result.steps_done = start;
-  if (steps_chosen && start >= config.steps) {
+  const bool tail_done =
+      run.has_checkpoint("final") &&
+      (split.held_out.empty() || std::filesystem::exists(run.file("held_out_metrics.csv")));
+  if (steps_chosen && start >= config.steps && tail_done) {
     run.log("run already complete");
     return result;
   }
@@ -271,6 +275,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                 {"backbone", plan::backbone_json(plan)},
                 {"patch", plan.patch},
                 {"best_mean_dice", result.best_mean_dice},
+                {"val_rounds_since_best", rounds_since_best},
                 {"postprocessing", postprocessing.to_json()},
                 {"pgl_version", version()}};
   };
@@ -302,7 +307,6 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                                                             train::StepBudget::kCalibrationSteps);
   net->train();
   train::StepWindow metrics_window(plan.batch, started);
-  int64_t rounds_since_best = 0;
   auto run_validation = [&](int64_t done) {
     auto t_val = std::chrono::steady_clock::now();
     ValidationResult v = validate(net, val_pool, classes, window, config.precision);
@@ -359,7 +363,6 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       const double val_seconds = val_pool.empty() ? 0.0 : run_validation(done);
       validated = !val_pool.empty();
       config.steps = budget.total_steps(done, elapsed(), val_seconds, config.val_every, 2 * val_seconds + 5);
-      if (config.val_every > config.steps) config.val_every = config.steps;
       steps_chosen = true;
       config_json = write_config();
       schedule = std::make_unique<train::PolySchedule>(config.lr, config.steps, config.poly_exponent,
@@ -369,6 +372,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       progress->finish("calibrated");
       progress = std::make_unique<Progress>("finetune", config.steps);
       progress->update(done);
+      save("latest", done);  // a resume from here on follows the chosen schedule, like this run
     }
     bool last = steps_chosen && done == config.steps;
     if (done % config.log_every == 0 || last) {

@@ -75,6 +75,12 @@ nlohmann::json FinetuneConfig::to_json() const { return *this; }
 
 FinetuneConfig FinetuneConfig::from_json(const nlohmann::json& j, const std::string& source) {
   try {
+    if (j.contains("patch") && j.at("patch").is_number()) {  // configs from before planning: a cube edge
+      nlohmann::json copy = j;
+      copy["patch"] =
+          j.at("patch").get<int64_t>() > 0 ? nlohmann::json::array({j.at("patch")}) : nlohmann::json::array();
+      return copy.get<FinetuneConfig>();
+    }
     return j.get<FinetuneConfig>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(source, std::string("invalid fine-tuning config: ") + e.what());

@@ -49,6 +49,11 @@ InitWeights load_init_weights(const std::string& spec) {
     std::ifstream in(json_path);
     try {
       init.description = nlohmann::json::parse(in);
+      // weights.json from before planning describes the network under "architecture" only.
+      const auto& a = init.description.value("architecture", nlohmann::json::object());
+      if (!init.description.contains("backbone") && a.contains("base") && a.contains("levels"))
+        init.description["backbone"] = {
+            {"base", a.at("base")}, {"levels", a.at("levels")}, {"in_channels", a.value("in_channels", 1)}};
     } catch (const nlohmann::json::exception&) {
       throw Error(json_path, "not valid JSON");
     }

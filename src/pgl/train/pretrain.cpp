@@ -141,7 +141,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   }
   PretrainResult result;
   result.steps_done = start;
-  if (steps_chosen && start >= config.steps) {
+  if (steps_chosen && start >= config.steps && run.has_checkpoint("final")) {
     run.log("run already complete");
     return result;
   }
@@ -216,6 +216,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
       progress->finish("calibrated");
       progress = std::make_unique<Progress>("pretrain", config.steps);
       progress->update(step + 1);
+      save("latest", step + 1);  // a resume from here on follows the chosen schedule, like this run
     }
     bool last = steps_chosen && step + 1 == config.steps;
     if ((step + 1) % config.log_every == 0 || last) {
