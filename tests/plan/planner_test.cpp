@@ -211,6 +211,11 @@ TEST(StepBudget, FillsWhatIsLeftOfTheBudget) {
   EXPECT_NEAR(static_cast<double>(budget.total_steps(30, 10, 2, 100, 5)), 30 + 365, 1);
   EXPECT_EQ(budget.total_steps(30, 70, 2, 100, 5), 31);  // over budget: one more step, never zero
   EXPECT_FALSE(train::StepBudget(0).active());
+  // Later steps run at 0.05 s: re-planning from the recent rate nearly doubles the count.
+  for (int64_t step = 30; step < 230; ++step) budget.record(step, 0.05);
+  EXPECT_DOUBLE_EQ(budget.recent_seconds_per_step(), 0.05);
+  EXPECT_NEAR(static_cast<double>(budget.replanned_steps(230, 20, 0, 0, 5)), 230 + (0.98 * 60 - 25) / 0.05,
+              1);
 }
 
 }  // namespace

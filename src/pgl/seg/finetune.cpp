@@ -302,6 +302,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   SlidingWindowOptions window;
   window.patch = dhw(plan.patch);
 
+  bool chosen_here = false;  // this process chose the step count (and may revise it)
+  double last_val_seconds = 0;
   auto progress = steps_chosen ? std::make_unique<Progress>("finetune", config.steps)
                                : std::make_unique<Progress>("finetune: timing steps",
                                                             train::StepBudget::kCalibrationSteps);
@@ -362,8 +364,9 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       // One validation now: its time enters the plan, and its Dice is the curve's first point.
       const double val_seconds = val_pool.empty() ? 0.0 : run_validation(done);
       validated = !val_pool.empty();
+      last_val_seconds = val_seconds;
       config.steps = budget.total_steps(done, elapsed(), val_seconds, config.val_every, 2 * val_seconds + 5);
-      steps_chosen = true;
+      steps_chosen = chosen_here = true;
       config_json = write_config();
       schedule = std::make_unique<train::PolySchedule>(config.lr, config.steps, config.poly_exponent,
                                                        config.warmup_steps);
@@ -379,7 +382,22 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       run.log_metrics(metrics_window.flush(done, lr));
     }
     if (!val_pool.empty() && steps_chosen && !validated && (done % config.val_every == 0 || last))
-      run_validation(done);
+      last_val_seconds = run_validation(done);
+    if (chosen_here && !last && done % config.val_every == 0) {
+      // The step time of the first steps is often not the rest's: the count follows the recent rate.
+      const int64_t k = budget.replanned_steps(done, elapsed(), last_val_seconds, config.val_every,
+                                               2 * last_val_seconds + 5);
+      if (std::abs(k - config.steps) * 50 > config.steps) {
+        run.log(fmt::format("time budget: {:.0f} ms per recent step -> {} steps instead of {}",
+                            1000 * budget.recent_seconds_per_step(), k, config.steps));
+        config.steps = k;
+        config_json = write_config();
+        schedule = std::make_unique<train::PolySchedule>(config.lr, config.steps, config.poly_exponent,
+                                                         config.warmup_steps);
+        progress = std::make_unique<Progress>("finetune", config.steps);
+        progress->update(done);
+      }
+    }
     bool stop = config.stop_at > 0 && done >= config.stop_at && !last;
     if ((steps_chosen && done % config.checkpoint_every == 0) || last || stop) save("latest", done);
     result.steps_done = done;

@@ -171,6 +171,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
       start, steps_chosen ? config.steps : std::numeric_limits<int64_t>::max(), config.data_workers,
       config.prefetch);
 
+  bool chosen_here = false;  // this process chose the step count (and may revise it)
   auto progress = steps_chosen
                       ? std::make_unique<Progress>("pretrain", config.steps)
                       : std::make_unique<Progress>("pretrain: timing steps", StepBudget::kCalibrationSteps);
@@ -208,7 +209,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       config.steps = budget.total_steps(step + 1, elapsed, 0, 0, 5);
-      steps_chosen = true;
+      steps_chosen = chosen_here = true;
       config_json = write_config();
       schedule = make_schedule();
       run.log(fmt::format("time budget {:g} min: {:.0f} ms per step -> {} steps", config.time_budget,
@@ -217,6 +218,21 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
       progress = std::make_unique<Progress>("pretrain", config.steps);
       progress->update(step + 1);
       save("latest", step + 1);  // a resume from here on follows the chosen schedule, like this run
+    }
+    if (chosen_here && (step + 1) % config.checkpoint_every == 0 && step + 1 < config.steps) {
+      // The step time of the first steps is often not the rest's: the count follows the recent rate.
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const int64_t k = budget.replanned_steps(step + 1, elapsed, 0, 0, 5);
+      if (std::abs(k - config.steps) * 50 > config.steps) {
+        run.log(fmt::format("time budget: {:.0f} ms per recent step -> {} steps instead of {}",
+                            1000 * budget.recent_seconds_per_step(), k, config.steps));
+        config.steps = k;
+        config_json = write_config();
+        schedule = make_schedule();
+        progress = std::make_unique<Progress>("pretrain", config.steps);
+        progress->update(step + 1);
+      }
     }
     bool last = steps_chosen && step + 1 == config.steps;
     if ((step + 1) % config.log_every == 0 || last) {

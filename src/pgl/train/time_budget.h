@@ -18,6 +18,8 @@ class StepBudget {
   bool active() const { return seconds_ > 0; }
   // Records the duration of step `step` (0-based).
   void record(int64_t step, double seconds);
+  // The median of the last steps recorded (up to 200): the current rate, for re-planning.
+  double recent_seconds_per_step() const;
   // True once `steps_done` steps have run and the count should be chosen now.
   bool calibrated(int64_t steps_done) const { return active() && steps_done == kCalibrationSteps; }
   double seconds_per_step() const;
@@ -28,9 +30,16 @@ class StepBudget {
   int64_t total_steps(int64_t steps_done, double elapsed, double validation_seconds, int64_t val_every,
                       double tail_seconds) const;
 
+  // Re-planning during the run (the first steps are often slower or faster than the rest: warm-up,
+  // denormal weights right after a transfer, another job): the same count from the recent step rate. The
+  // caller keeps its current count unless the new one differs by more than 2%.
+  int64_t replanned_steps(int64_t steps_done, double elapsed, double validation_seconds, int64_t val_every,
+                          double tail_seconds) const;
+
  private:
+  int64_t steps_for(double per_step, int64_t steps_done, double elapsed, double tail_seconds) const;
   double seconds_;
-  std::vector<double> times_;
+  std::vector<double> times_, recent_;
 };
 
 }  // namespace pgl::train
