@@ -3,9 +3,13 @@
 #include "pgl/plan/planner.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "pgl/core/error.h"
 #include "pgl/io/volume_io.h"
@@ -216,6 +220,34 @@ TEST(StepBudget, FillsWhatIsLeftOfTheBudget) {
   EXPECT_DOUBLE_EQ(budget.recent_seconds_per_step(), 0.05);
   EXPECT_NEAR(static_cast<double>(budget.replanned_steps(230, 20, 0, 0, 5)), 230 + (0.98 * 60 - 25) / 0.05,
               1);
+}
+
+// A stopped process (SIGSTOP, as when a job is paused for another) does not spend its time budget.
+TEST(BudgetClock, DoesNotCountTimeTheProcessWasStopped) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    train::BudgetClock clock;
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // stopped for 6 s in the middle
+    const double values[2] = {clock.seconds(), clock.paused_seconds()};
+    const bool written = write(fds[1], values, sizeof values) == static_cast<ssize_t>(sizeof values);
+    _exit(written ? 0 : 1);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  kill(child, SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  kill(child, SIGCONT);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  double values[2] = {0, 0};
+  ASSERT_EQ(read(fds[0], values, sizeof values), static_cast<ssize_t>(sizeof values));
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_NEAR(values[1], 5.5, 1.0);  // the 6 s stop, less the watcher's half-second tick
+  EXPECT_LT(values[0], 2.5);         // about 7 s of wall time, 1 to 1.5 s of it running
 }
 
 }  // namespace

@@ -159,9 +159,8 @@ void predict_held_out(train::RunFolder& run, const Dataset& dataset, const std::
 
 FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   auto started = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  };
+  train::BudgetClock budget_clock;  // the time budget is spent only while the process runs
+  auto elapsed = [&] { return budget_clock.seconds(); };
   train::RunFolder run(requested.out, resume);
   // The data set's label names decide the "auto" mirror axes, so they are resolved before anything else.
   Dataset dataset = open_dataset(requested.data);
@@ -432,8 +431,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   save("final", config.steps);
   if (val_pool.empty()) save("best", config.steps);  // without validation, best is the final model
   result.seconds = elapsed();
-  run.log(fmt::format("done: {} steps in {:.1f} s; best validation mean Dice {:.4f}", result.steps_done,
-                      result.seconds, result.best_mean_dice));
+  run.log(fmt::format("done: {} steps in {:.1f} s{}; best validation mean Dice {:.4f}", result.steps_done,
+                      result.seconds, train::paused_note(budget_clock), result.best_mean_dice));
   if (!split.held_out.empty()) predict_held_out(run, dataset, split.held_out, config.threads);
   return result;
 }

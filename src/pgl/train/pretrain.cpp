@@ -74,6 +74,7 @@ plan::TrainingPlan pretrain_plan(const PretrainConfig& c, const std::vector<Data
 
 PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   auto started = std::chrono::steady_clock::now();
+  BudgetClock budget_clock;  // the time budget is spent only while the process runs
   RunFolder run(requested.out, resume);
   PretrainConfig config = resume ? config_for_resume<PretrainConfig>(requested, run) : requested.resolved();
   configure_threads(config.threads);
@@ -206,8 +207,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     if (std::isfinite(method->target_spread())) window.add_value("target_spread", method->target_spread());
     progress->update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", value, lr));
     if (!steps_chosen && budget.calibrated(step + 1)) {
-      const double elapsed =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const double elapsed = budget_clock.seconds();
       config.steps = budget.total_steps(step + 1, elapsed, 0, 0, 5);
       steps_chosen = chosen_here = true;
       config_json = write_config();
@@ -221,8 +221,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     }
     if (chosen_here && (step + 1) % config.checkpoint_every == 0 && step + 1 < config.steps) {
       // The step time of the first steps is often not the rest's: the count follows the recent rate.
-      const double elapsed =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const double elapsed = budget_clock.seconds();
       const int64_t k = budget.replanned_steps(step + 1, elapsed, 0, 0, 5);
       if (std::abs(k - config.steps) * 50 > config.steps) {
         run.log(fmt::format("time budget: {:.0f} ms per recent step -> {} steps instead of {}",
@@ -252,9 +251,9 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   }
   progress->finish(fmt::format("loss {:.4f}", result.final_loss));
   save("final", config.steps);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  run.log(fmt::format("done: {} steps, final loss {:.4f}, {:.1f} s; checkpoints in {}", result.steps_done,
-                      result.final_loss, result.seconds, run.file("checkpoints")));
+  result.seconds = budget_clock.seconds();
+  run.log(fmt::format("done: {} steps, final loss {:.4f}, {:.1f} s{}; checkpoints in {}", result.steps_done,
+                      result.final_loss, result.seconds, paused_note(budget_clock), run.file("checkpoints")));
   return result;
 }
 

@@ -17,8 +17,7 @@ double median(std::vector<double> t) {
 
 void StepBudget::record(int64_t step, double seconds) {
   if (step >= kUntimedSteps && step < kCalibrationSteps) times_.push_back(seconds);
-  recent_.push_back(seconds);
-  if (recent_.size() > 200) recent_.erase(recent_.begin());
+  if (step >= kUntimedSteps) recent_.push_back(seconds);
 }
 
 double StepBudget::seconds_per_step() const { return median(times_); }
@@ -42,6 +41,50 @@ int64_t StepBudget::replanned_steps(int64_t steps_done, double elapsed, double v
                                     int64_t val_every, double tail_seconds) const {
   const double validation = val_every > 0 ? validation_seconds / static_cast<double>(val_every) : 0.0;
   return steps_for(recent_seconds_per_step() + validation, steps_done, elapsed, tail_seconds);
+}
+
+namespace {
+constexpr double kTickSeconds = 0.5;
+constexpr double kPauseSeconds = 5.0;  // a gap between the watcher's wakes longer than this is a pause
+double pause_in_gap(double gap) { return gap > kPauseSeconds ? gap - kTickSeconds : 0.0; }
+}  // namespace
+
+BudgetClock::BudgetClock() : start_(Clock::now()), last_wake_(start_.time_since_epoch().count()) {
+  watcher_ = std::thread([this] {
+    const auto tick = std::chrono::duration<double>(kTickSeconds);
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!wake_.wait_for(lock, tick, [this] { return stop_; })) {
+      const auto now = Clock::now();
+      const Clock::time_point last{Clock::duration(last_wake_.load())};
+      paused_.store(paused_.load() + pause_in_gap(std::chrono::duration<double>(now - last).count()));
+      last_wake_.store(now.time_since_epoch().count());
+    }
+  });
+}
+
+BudgetClock::~BudgetClock() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  watcher_.join();
+}
+
+// A pause that just ended may not be counted by the watcher yet: the gap since its last wake is added.
+double BudgetClock::paused_seconds() const {
+  const Clock::time_point last{Clock::duration(last_wake_.load())};
+  return paused_.load() + pause_in_gap(std::chrono::duration<double>(Clock::now() - last).count());
+}
+
+double BudgetClock::seconds() const {
+  return std::chrono::duration<double>(Clock::now() - start_).count() - paused_seconds();
+}
+
+std::string paused_note(const BudgetClock& clock) {
+  const double paused = clock.paused_seconds();
+  if (paused <= 0) return {};
+  return " (" + std::to_string(static_cast<long long>(std::lround(paused))) + " s paused, not counted)";
 }
 
 }  // namespace pgl::train

@@ -2,7 +2,13 @@
 // --time-budget MINUTES: a run measures its own step time over its first steps, then fixes its step count so
 // that it ends on time with a complete learning-rate schedule. The chosen count is recorded in the run's
 // config, so a resumed run keeps it.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
 #include <vector>
 
 namespace pgl::train {
@@ -18,7 +24,8 @@ class StepBudget {
   bool active() const { return seconds_ > 0; }
   // Records the duration of step `step` (0-based).
   void record(int64_t step, double seconds);
-  // The median of the last steps recorded (up to 200): the current rate, for re-planning.
+  // The median of all steps recorded after the untimed ones: the rate for re-planning. (The median of a
+  // recent window followed the mix of patches and made the count jump by 30%.)
   double recent_seconds_per_step() const;
   // True once `steps_done` steps have run and the count should be chosen now.
   bool calibrated(int64_t steps_done) const { return active() && steps_done == kCalibrationSteps; }
@@ -41,5 +48,32 @@ class StepBudget {
   double seconds_;
   std::vector<double> times_, recent_;
 };
+
+// The clock a time budget is spent on: wall time since construction, less the time the process was stopped
+// (SIGSTOP, a suspended laptop, a job paused so that another can use the cores). A watcher thread wakes
+// every half second; a gap of more than 5 s between wakes counts as a pause. Steps that span a pause are
+// slow, and the median step time ignores them.
+class BudgetClock {
+ public:
+  BudgetClock();
+  ~BudgetClock();
+  BudgetClock(const BudgetClock&) = delete;
+  BudgetClock& operator=(const BudgetClock&) = delete;
+  double seconds() const;
+  double paused_seconds() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start_;
+  std::atomic<double> paused_{0};
+  std::atomic<Clock::rep> last_wake_;  // when the watcher last woke; a long gap since then is a pause too
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread watcher_;
+};
+
+// " (N s paused)" when the clock saw pauses, for the run's closing log line; else empty.
+std::string paused_note(const BudgetClock& clock);
 
 }  // namespace pgl::train
