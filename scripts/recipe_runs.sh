@@ -7,6 +7,7 @@
 #   scripts/recipe_runs.sh spleen     # phantom spleen: 20 training cases, 8 test cases, --time-budget 10
 #   scripts/recipe_runs.sh chaos      # CHAOS T2: 5-fold cross-validation over the 14 cases, 30 min per fold
 #   scripts/recipe_runs.sh openkbp    # OpenKBP: train split, tested on the validation split, 60 min
+#   scripts/recipe_runs.sh ablation   # what each part of the plan bought (CHAOS fold 0 at 10 min, OpenKBP at 20)
 #   scripts/recipe_runs.sh collect
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ PGL=${PGL:-build/apps/pgl/pgl}
 OUT=exp/recipe
 CACHE=${CACHE:-exp/cache}
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -gt 0 ] || usage
 
 # finetune RUN ARGS...: a fine-tuning run that resumes when it was interrupted and is skipped when done.
@@ -49,6 +50,18 @@ for name in "$@"; do
       "$PGL" evaluate --pred "$OUT/chaos-cv" --ref ../shared/data/chaos_t2 --out "$OUT/chaos-cv_metrics.csv" ;;
     openkbp)
       finetune "$OUT/openkbp" --data ../shared/data/openkbp --init random --test-split validation --time-budget 60 ;;
+    ablation)
+      # Session-5 defaults, then one part of the plan at a time. Spacing and patch on CHAOS fold 0 (small
+      # preset, 10 min): native 1.25 x 1.25 x 7.7 mm with a 48^3 cube; planned spacing with the cube; the
+      # whole plan. Normalisation on OpenKBP (20 min): the old fixed window [-1000, 1000], then the planned
+      # foreground percentiles. The schedule (best checkpoint, post-processing) is read from the planned runs.
+      chaos=(--data ../shared/data/chaos_t2 --init random --folds 5 --fold 0 --time-budget 10)
+      finetune "$OUT/ablate-chaos-s5" "${chaos[@]}" --spacing 1.25,1.25,7.7 --patch 48 --levels 4
+      finetune "$OUT/ablate-chaos-spacing" "${chaos[@]}" --patch 48 --levels 4
+      finetune "$OUT/ablate-chaos-planned" "${chaos[@]}"
+      openkbp=(--data ../shared/data/openkbp --init random --test-split validation --time-budget 20)
+      finetune "$OUT/ablate-openkbp-window" "${openkbp[@]}" --normalization ct-window --ct-window=-1000,1000
+      finetune "$OUT/ablate-openkbp-planned" "${openkbp[@]}" ;;
     collect)
       for run in "$OUT"/*/; do
         run=${run%/}
