@@ -9,6 +9,7 @@ PKGS=(
   libgtest-dev libgloo-dev
   libpng-dev zlib1g-dev
   libcairo2-dev
+  python3-torch  # torchrun for the data-parallel tests, and bench/'s PyTorch reference; pgl never needs it
 )
 missing=()
 for p in "${PKGS[@]}"; do

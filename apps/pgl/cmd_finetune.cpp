@@ -1,5 +1,6 @@
 // pgl finetune: train the segmentation network from random or pretrained weights.
 #include "commands.h"
+#include "distributed_options.h"
 #include "pgl/seg/finetune.h"
 #include "plan_options.h"
 
@@ -57,6 +58,7 @@ void register_finetune(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--log-every", c->log_every, "Steps between metrics.jsonl lines")->capture_default_str();
   cmd->add_option("--stop-at", c->stop_at, "Stop with a checkpoint at this step (resume later)");
+  add_distributed_options(cmd, c.get());
   cmd->add_option("--cache", c->cache, "Preprocessing cache folder (default: $PGL_CACHE or ~/.cache/pgl)");
   add_plan_options(cmd, c->plan);
   cmd->add_flag("--resume", *resume, "Continue the run in --out from checkpoints/latest.pt");

@@ -67,9 +67,11 @@ std::string shared_fixture(const std::string& name,
   return root.string();
 }
 
-CommandResult run_pgl(const std::string& arguments) {
+CommandResult run_pgl(const std::string& arguments) { return run_shell(pgl_binary() + " " + arguments); }
+
+CommandResult run_shell(const std::string& script) {
   CommandResult result;
-  std::string command = pgl_binary() + " " + arguments + " 2>&1";
+  std::string command = "(" + script + ") 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return result;
   std::array<char, 4096> buffer{};

@@ -42,6 +42,8 @@ struct CommandResult {
   std::string output;
 };
 CommandResult run_pgl(const std::string& arguments);
+// Runs a shell command line (sh -c); returns exit status and combined output.
+CommandResult run_shell(const std::string& script);
 std::string pgl_binary();
 
 std::string source_dir();

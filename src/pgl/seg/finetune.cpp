@@ -23,8 +23,9 @@
 #include "pgl/seg/transfer.h"
 #include "pgl/seg/validation.h"
 #include "pgl/train/checkpoint.h"
-#include "pgl/train/gradient_sync.h"
+#include "pgl/train/distributed.h"
 #include "pgl/train/prefetcher.h"
+#include "pgl/train/rank_group.h"
 #include "pgl/train/resume.h"
 #include "pgl/train/run_folder.h"
 #include "pgl/train/runtime.h"
@@ -161,10 +162,15 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   auto started = std::chrono::steady_clock::now();
   train::BudgetClock budget_clock;  // the time budget is spent only while the process runs
   auto elapsed = [&] { return budget_clock.seconds(); };
-  train::RunFolder run(requested.out, resume);
+  const train::LaunchEnvironment launch = train::launch_environment();
+  std::unique_ptr<train::RankGroup> group = train::make_rank_group(launch, requested.dist_timeout);
+  // A job that torchrun restarted (--max-restarts) continues its run from the latest checkpoint.
+  resume = resume || train::resumes_after_restart(launch, requested.out);
+  train::RunFolder run(requested.out, resume, group->writes());
   // The data set's label names decide the "auto" mirror axes, so they are resolved before anything else.
   Dataset dataset = open_dataset(requested.data);
   FinetuneConfig with_axes = requested;
+  with_axes.world_size = launch.world_size;
   with_axes.mirror_axes = resolve_mirror_axes(requested.mirror_axes, dataset.labels);
   FinetuneConfig config =
       resume ? train::config_for_resume<FinetuneConfig>(with_axes, run) : with_axes.resolved();
@@ -176,7 +182,12 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   std::string cache_root = config.cache.empty() ? default_cache_root() : config.cache;
   plan::TrainingPlan plan =
       resume ? plan::TrainingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
-             : finetune_plan(dataset, split, config, init, cache_root, run);
+             : plan::TrainingPlan::from_json(  // rank 0 plans and hands the plan to the others
+                   json::parse(group->from_rank0(
+                       group->writes()
+                           ? finetune_plan(dataset, split, config, init, cache_root, run).to_json().dump()
+                           : "")),
+                   "the plan of rank 0");
   const PreprocessingPlan& preprocessing = plan.preprocessing;
   const int64_t classes = class_count(dataset);
   // A time-budgeted run chooses its step count after kCalibrationSteps; a resumed one has it in its config.
@@ -207,12 +218,13 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       plan.describe()));
 
   auto train_pool = train::open_volume_pool(
-      build_cache(split.labeled, preprocessing, cache_root, true, config.threads), true);
+      train::build_cache_by_ranks(*group, split.labeled, preprocessing, cache_root, true, config.threads),
+      true);
   std::vector<Case> val_cases = split.validation;
   if (config.val_max_cases > 0 && static_cast<int64_t>(val_cases.size()) > config.val_max_cases)
     val_cases.resize(static_cast<size_t>(config.val_max_cases));
-  auto val_pool =
-      train::open_volume_pool(build_cache(val_cases, preprocessing, cache_root, true, config.threads), true);
+  auto val_pool = train::open_volume_pool(
+      train::build_cache_by_ranks(*group, val_cases, preprocessing, cache_root, true, config.threads), true);
 
   SegNet net(plan::backbone_options(plan), classes);
   TransferReport report = transfer_backbone(net, init, config.allow_partial, config.transfer == "encoder");
@@ -235,7 +247,6 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   // Until a budgeted run has chosen its length, it follows the schedule of --steps (the first steps only).
   auto schedule = std::make_unique<train::PolySchedule>(config.lr, config.steps, config.poly_exponent,
                                                         config.warmup_steps);
-  train::GradientSync sync;
 
   FinetuneResult result;
   int64_t start = 0, rounds_since_best = 0;
@@ -248,6 +259,14 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     result.best_mean_dice = ck.meta.value("best_mean_dice", -1.0);
     rounds_since_best = ck.meta.value("val_rounds_since_best", int64_t{0});
     run.log(fmt::format("resumed from {} at step {}", run.checkpoint("latest"), start));
+  }
+  if (group->world_size() > 1) {
+    std::vector<torch::Tensor> state;  // every rank starts from rank 0's weights
+    for (const auto& item : net->named_parameters()) state.push_back(item.value());
+    for (const auto& item : net->named_buffers()) state.push_back(item.value());
+    group->broadcast(state);
+    run.log(fmt::format("data parallel ({}): {} ranks, batch {} each, global batch {}", launch.launcher,
+                        group->world_size(), plan.batch, plan.batch * group->world_size()));
   }
   result.steps_done = start;
   const bool tail_done =
@@ -280,8 +299,14 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   };
   auto save = [&](const std::string& name, int64_t step) {
     train::NamedTensors state;
-    for (const auto& item : net->named_parameters()) state.insert(item.key(), item.value());
-    train::save_checkpoint(run.checkpoint(name), {meta(step), state, {}}, optimizer.get());
+    std::vector<torch::Tensor> tensors;
+    for (const auto& item : net->named_parameters()) {
+      state.insert(item.key(), item.value());
+      tensors.push_back(item.value());
+    }
+    group->check_identical(tensors, "weights");
+    if (group->writes())
+      train::save_checkpoint(run.checkpoint(name), {meta(step), state, {}}, optimizer.get());
   };
 
   SegBatchOptions batch_options;
@@ -289,6 +314,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   batch_options.batch = plan.batch;
   batch_options.foreground_share = plan.foreground_share;
   batch_options.seed = config.seed;
+  batch_options.rank = group->rank();
+  batch_options.world_size = group->world_size();
   batch_options.flip_axes = mirror_flags(config.mirror_axes);
   SegBatchSource source(train_pool, batch_options);
   train::Prefetcher<SegBatch> prefetcher(
@@ -311,6 +338,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   auto run_validation = [&](int64_t done) {
     auto t_val = std::chrono::steady_clock::now();
     ValidationResult v = validate(net, val_pool, classes, window, config.precision);
+    v.mean_dice =
+        group->mean(v.mean_dice);  // equal weights give equal Dice; the ranks must also agree on "best"
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_val).count();
     json dice = json::object();
     for (const auto& [cls, d] : v.dice) {
@@ -348,9 +377,9 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     }
     optimizer->zero_grad();
     loss.backward();
-    sync.synchronize(net->parameters());
+    group->average_gradients(net->parameters());
     optimizer->step();
-    double value = loss.item<double>();
+    const double value = group->mean(loss.item<double>());  // every rank sees the same value
     if (!std::isfinite(value))
       throw Error(run.path(), fmt::format("loss became {} at step {}; lower --lr", value, step));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -364,7 +393,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       const double val_seconds = val_pool.empty() ? 0.0 : run_validation(done);
       validated = !val_pool.empty();
       last_val_seconds = val_seconds;
-      config.steps = budget.total_steps(done, elapsed(), val_seconds, config.val_every, 2 * val_seconds + 5);
+      config.steps = group->from_rank0(  // rank 0's timing decides for all
+          budget.total_steps(done, elapsed(), val_seconds, config.val_every, 2 * val_seconds + 5));
       steps_chosen = chosen_here = true;
       config_json = write_config();
       schedule = std::make_unique<train::PolySchedule>(config.lr, config.steps, config.poly_exponent,
@@ -384,8 +414,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       last_val_seconds = run_validation(done);
     if (chosen_here && !last && done % config.val_every == 0) {
       // The step time of the first steps is often not the rest's: the count follows the recent rate.
-      const int64_t k = budget.replanned_steps(done, elapsed(), last_val_seconds, config.val_every,
-                                               2 * last_val_seconds + 5);
+      const int64_t k = group->from_rank0(budget.replanned_steps(done, elapsed(), last_val_seconds,
+                                                                 config.val_every, 2 * last_val_seconds + 5));
       if (std::abs(k - config.steps) * 50 > config.steps) {
         run.log(fmt::format("time budget: {:.0f} ms per recent step -> {} steps instead of {}",
                             1000 * budget.recent_seconds_per_step(), k, config.steps));
@@ -410,7 +440,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
 
   // Post-processing decided on the validation cases with the model that prediction uses (best), then stored
   // in both final checkpoints.
-  if (!val_pool.empty() && run.has_checkpoint("best")) {
+  if (group->writes() && !val_pool.empty() && run.has_checkpoint("best")) {
     train::Checkpoint best = train::load_checkpoint(run.checkpoint("best"));
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> current;
@@ -433,7 +463,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   result.seconds = elapsed();
   run.log(fmt::format("done: {} steps in {:.1f} s{}; best validation mean Dice {:.4f}", result.steps_done,
                       result.seconds, train::paused_note(budget_clock), result.best_mean_dice));
-  if (!split.held_out.empty()) predict_held_out(run, dataset, split.held_out, config.threads);
+  if (!split.held_out.empty() && group->writes())
+    predict_held_out(run, dataset, split.held_out, config.threads);
   return result;
 }
 

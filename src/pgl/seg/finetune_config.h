@@ -54,6 +54,11 @@ struct FinetuneConfig {
   // or "auto": xyz, but not x when a label name says left or right (a flipped left kidney is a right one).
   std::string mirror_axes = "auto";
   std::string precision = "fp32";
+  // Data parallelism (DESIGN.md §5): the number of ranks comes from the launcher (torchrun, SLURM) and is
+  // part of the trajectory, since it multiplies the global batch.
+  int world_size = 1;
+  bool accept_world_size_change = false;  // --resume with another world size continues on a new trajectory
+  double dist_timeout = 1800;             // seconds any collective or the rendezvous may wait
   int threads = 2;
   int data_workers = 1;
   int prefetch = 4;

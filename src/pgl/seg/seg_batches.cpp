@@ -37,11 +37,15 @@ SegBatchSource::SegBatchSource(const std::vector<train::PooledVolume>& pool, Seg
 SegBatch SegBatchSource::make(int64_t step) const {
   torch::NoGradGuard no_grad;
   const auto& o = options_;
-  auto forced_foreground = static_cast<int64_t>(std::ceil(static_cast<double>(o.batch) * o.foreground_share));
+  const int64_t global_batch = o.batch * o.world_size;
+  const auto forced_foreground =
+      static_cast<int64_t>(std::ceil(static_cast<double>(global_batch) * o.foreground_share));
   std::vector<torch::Tensor> images, labels;
   for (int64_t e = 0; e < o.batch; ++e) {
-    std::mt19937_64 rng(train::mix_seed({o.seed, static_cast<uint64_t>(o.rank), static_cast<uint64_t>(step),
-                                         static_cast<uint64_t>(e), 0x5e6ull}));
+    // The sample's index in the global batch (the second part was the rank: 0 keeps rank 0's draws).
+    const int64_t sample = o.rank * o.batch + e;
+    std::mt19937_64 rng(
+        train::mix_seed({o.seed, 0, static_cast<uint64_t>(step), static_cast<uint64_t>(sample), 0x5e6ull}));
     const auto& v =
         pool_[static_cast<size_t>(augment::uniform_int(rng, 0, static_cast<int64_t>(pool_.size()) - 1))];
     torch::Tensor volume = v.image_tensor();
@@ -54,7 +58,7 @@ SegBatch SegBatchSource::make(int64_t step) const {
     augment::Box box;
     for (size_t a = 0; a < 3; ++a) box.size[a] = static_cast<double>(o.patch[a]) * scale;
     // The last samples of the batch are centred near foreground (nnU-Net's oversampling).
-    bool foreground = e >= o.batch - forced_foreground && !v.entry.classes.empty();
+    bool foreground = sample >= global_batch - forced_foreground && !v.entry.classes.empty();
     if (foreground) {
       int cls = v.entry.classes[static_cast<size_t>(
           augment::uniform_int(rng, 0, static_cast<int64_t>(v.entry.classes.size()) - 1))];

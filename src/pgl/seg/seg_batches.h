@@ -1,7 +1,7 @@
 #pragma once
 // Training patches for fine-tuning (DESIGN.md §2): random patches, at least a third of each batch centred
 // near a foreground voxel of a random present class; flips, random scaling and intensity augmentation.
-// Deterministic in (seed, rank, step) like the SSL batches.
+// Deterministic in (seed, step, sample) like the SSL batches (a sample is its index in the global batch).
 #include <torch/torch.h>
 
 #include <array>
@@ -20,10 +20,10 @@ struct SegBatch {
 
 struct SegBatchOptions {
   std::array<int64_t, 3> patch{48, 48, 48};
-  int64_t batch = 2;
+  int64_t batch = 2;  // per rank
   uint64_t seed = 0;
-  int64_t rank = 0;
-  double foreground_share = 1.0 / 3.0;  // at least ceil(batch * share) samples centred on foreground
+  int64_t rank = 0, world_size = 1;
+  double foreground_share = 1.0 / 3.0;  // the last ceil(global batch * share) samples centred on foreground
   bool augment = true;
   double scale_probability = 0.2;  // nnU-Net's rate
   double scale_min = 0.85, scale_max = 1.25;

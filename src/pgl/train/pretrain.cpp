@@ -20,8 +20,9 @@
 #include "pgl/plan/backbone.h"
 #include "pgl/ssl/method.h"
 #include "pgl/train/checkpoint.h"
-#include "pgl/train/gradient_sync.h"
+#include "pgl/train/distributed.h"
 #include "pgl/train/prefetcher.h"
+#include "pgl/train/rank_group.h"
 #include "pgl/train/resume.h"
 #include "pgl/train/run_folder.h"
 #include "pgl/train/runtime.h"
@@ -44,8 +45,9 @@ ssl::SslOptions ssl_options(const PretrainConfig& c, const plan::TrainingPlan& p
   return o;
 }
 
-SslBatchOptions batch_options(const PretrainConfig& c, const plan::TrainingPlan& plan) {
+SslBatchOptions batch_options(const PretrainConfig& c, const plan::TrainingPlan& plan, int rank) {
   SslBatchOptions o;
+  o.rank = rank;
   o.method = c.method;
   o.batch = plan.batch;
   o.seed = c.seed;
@@ -75,8 +77,14 @@ plan::TrainingPlan pretrain_plan(const PretrainConfig& c, const std::vector<Data
 PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   auto started = std::chrono::steady_clock::now();
   BudgetClock budget_clock;  // the time budget is spent only while the process runs
-  RunFolder run(requested.out, resume);
-  PretrainConfig config = resume ? config_for_resume<PretrainConfig>(requested, run) : requested.resolved();
+  const LaunchEnvironment launch = launch_environment();
+  std::unique_ptr<RankGroup> group = make_rank_group(launch, requested.dist_timeout);
+  // A job that torchrun restarted (--max-restarts) continues its run from the latest checkpoint.
+  resume = resume || resumes_after_restart(launch, requested.out);
+  PretrainConfig launched = requested;
+  launched.world_size = launch.world_size;
+  RunFolder run(requested.out, resume, group->writes());
+  PretrainConfig config = resume ? config_for_resume<PretrainConfig>(launched, run) : launched.resolved();
   configure_threads(config.threads);
   torch::manual_seed(config.seed);
 
@@ -92,9 +100,14 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     }
   }
   std::string cache_root = config.cache.empty() ? default_cache_root() : config.cache;
+  // Rank 0 plans (the fingerprint reads every image) and hands the plan to the others.
   plan::TrainingPlan plan =
       resume ? plan::TrainingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
-             : pretrain_plan(config, datasets, cases, cache_root);
+             : plan::TrainingPlan::from_json(
+                   json::parse(group->from_rank0(
+                       group->writes() ? pretrain_plan(config, datasets, cases, cache_root).to_json().dump()
+                                       : "")),
+                   "the plan of rank 0");
   StepBudget budget(config.time_budget);
   bool steps_chosen = !budget.active() || (resume && budget_steps_chosen(run));
   auto write_config = [&] { return write_run_config(run, config, budget.active(), steps_chosen); };
@@ -114,7 +127,8 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   run.log(fmt::format("data: {} volumes from {} data set(s); plan{}:\n{}", cases.size(), datasets.size(),
                       config.plan_from.empty() ? "" : " of " + config.plan_from, plan.describe()));
 
-  auto entries = build_cache(cases, plan.preprocessing, cache_root, /*with_labels=*/false, config.threads);
+  auto entries = build_cache_by_ranks(*group, cases, plan.preprocessing, cache_root, /*with_labels=*/false,
+                                      config.threads);
   auto pool = open_volume_pool(entries, false);
 
   auto method = ssl::make_ssl_method(config.method, ssl_options(config, plan));
@@ -130,7 +144,6 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     return std::make_unique<WarmupCosineSchedule>(config.lr, std::min(warmup, config.steps), config.steps);
   };
   auto schedule = make_schedule();
-  GradientSync sync;
 
   int64_t start = 0;
   if (resume && run.has_checkpoint("latest")) {
@@ -139,6 +152,14 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     method->load_named_state(ck.state);
     start = ck.meta.at("step").get<int64_t>();
     run.log(fmt::format("resumed from {} at step {}", run.checkpoint("latest"), start));
+  }
+  if (group->world_size() > 1) {
+    // Every rank starts from rank 0's online and target weights and buffers.
+    std::vector<torch::Tensor> state;
+    for (const auto& item : method->named_state()) state.push_back(item.value());
+    group->broadcast(state);
+    run.log(fmt::format("data parallel ({}): {} ranks, batch {} each, global batch {}", launch.launcher,
+                        group->world_size(), plan.batch, plan.batch * group->world_size()));
   }
   PretrainResult result;
   result.steps_done = start;
@@ -160,10 +181,15 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
                 {"pgl_version", version()}};
   };
   auto save = [&](const std::string& name, int64_t step) {
-    save_checkpoint(run.checkpoint(name), {checkpoint_meta(step), method->named_state(), {}}, &optimizer);
+    const auto state = method->named_state();
+    std::vector<torch::Tensor> tensors;
+    for (const auto& item : state) tensors.push_back(item.value());
+    group->check_identical(tensors, "online and target weights");  // the EMA keeps them equal; verified
+    if (group->writes())
+      save_checkpoint(run.checkpoint(name), {checkpoint_meta(step), state, {}}, &optimizer);
   };
 
-  SslBatchSource source(pool, batch_options(config, plan));
+  SslBatchSource source(pool, batch_options(config, plan, group->rank()));
   Prefetcher<ssl::SslBatch> prefetcher(
       [&source](int64_t step) {
         configure_worker_thread();
@@ -191,13 +217,13 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     }
     optimizer.zero_grad();
     loss.backward();
-    sync.synchronize(method->online_parameters());  // gradients are complete from here on
+    group->average_gradients(method->online_parameters());  // gradients are complete from here on
     if (config.clip_grad > 0)
       torch::nn::utils::clip_grad_norm_(method->online_parameters(), config.clip_grad);
     optimizer.step();
     method->update_target(step, steps_chosen ? config.steps : std::max(config.steps, step + 1));
 
-    double value = loss.item<double>();
+    const double value = group->mean(loss.item<double>());  // every rank sees the same value
     if (!std::isfinite(value))
       throw Error(run.path(),
                   fmt::format("loss became {} at step {}; lower --lr or set --clip-grad", value, step));
@@ -208,7 +234,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     progress->update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", value, lr));
     if (!steps_chosen && budget.calibrated(step + 1)) {
       const double elapsed = budget_clock.seconds();
-      config.steps = budget.total_steps(step + 1, elapsed, 0, 0, 5);
+      config.steps = group->from_rank0(budget.total_steps(step + 1, elapsed, 0, 0, 5));  // rank 0's timing
       steps_chosen = chosen_here = true;
       config_json = write_config();
       schedule = make_schedule();
@@ -222,7 +248,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     if (chosen_here && (step + 1) % config.checkpoint_every == 0 && step + 1 < config.steps) {
       // The step time of the first steps is often not the rest's: the count follows the recent rate.
       const double elapsed = budget_clock.seconds();
-      const int64_t k = budget.replanned_steps(step + 1, elapsed, 0, 0, 5);
+      const int64_t k = group->from_rank0(budget.replanned_steps(step + 1, elapsed, 0, 0, 5));
       if (std::abs(k - config.steps) * 50 > config.steps) {
         run.log(fmt::format("time budget: {:.0f} ms per recent step -> {} steps instead of {}",
                             1000 * budget.recent_seconds_per_step(), k, config.steps));

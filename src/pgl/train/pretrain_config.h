@@ -38,9 +38,14 @@ struct PretrainConfig {
   int64_t align_size = 16, align_samples = 2;
   double min_overlap = 0.1;
   std::string precision = "fp32";  // fp32 | bf16 (CPU autocast)
-  int threads = 2;                 // intra-op threads of the training step
-  int data_workers = 1;            // threads preparing batches
-  int prefetch = 4;                // batches prepared ahead
+  // Data parallelism (DESIGN.md §5): the number of ranks comes from the launcher (torchrun, SLURM) and is
+  // part of the trajectory, since it multiplies the global batch.
+  int world_size = 1;
+  bool accept_world_size_change = false;  // --resume with another world size continues on a new trajectory
+  double dist_timeout = 1800;             // seconds any collective or the rendezvous may wait
+  int threads = 2;                        // intra-op threads of the training step
+  int data_workers = 1;                   // threads preparing batches
+  int prefetch = 4;                       // batches prepared ahead
   uint64_t seed = 0;
   int64_t checkpoint_every = 100;
   int64_t log_every = 10;

@@ -30,14 +30,24 @@ Config config_for_resume(const Config& requested, const RunFolder& run) {
   const std::string path = run.file("config.json");
   Config stored = Config::from_json(read_json_file(path), path);
   Config wanted = requested.resolved();
+  if (wanted.world_size != stored.world_size) {
+    if (!wanted.accept_world_size_change)
+      throw Error(path, "this run was trained by " + std::to_string(stored.world_size) +
+                            " process(es) and is resumed by " + std::to_string(wanted.world_size) +
+                            ": the global batch, and with it what the run computes, would change. Resume it "
+                            "with the same number of processes, or pass --accept-world-size-change to go on "
+                            "from the checkpoint with the new global batch.");
+    stored.world_size = wanted.world_size;  // written to config.json: the run continues on a new trajectory
+  }
   if (wanted.trajectory_hash() != stored.trajectory_hash()) {
     const std::string differences = trajectory_differences(stored, wanted, path);
     throw Error(
         path,
         "--resume continues the stored run, and these settings differ from it: " +
             (differences.empty() ? std::string("several together") : differences) +
-            ". Only --threads, --data-workers, --prefetch, --log-every, --checkpoint-every and --stop-at "
-            "may change: everything else changes what the run computes (the step count fixes the "
+            ". Only --threads, --data-workers, --prefetch, --log-every, --checkpoint-every, --stop-at and "
+            "--dist-timeout may change: everything else changes what the run computes (the step count fixes "
+            "the "
             "learning-rate schedule, which a longer run would leave half-way). To train further, start "
             "a new run from this one (--init RUN for fine-tuning).");
   }
@@ -47,6 +57,7 @@ Config config_for_resume(const Config& requested, const RunFolder& run) {
   stored.log_every = wanted.log_every;
   stored.checkpoint_every = wanted.checkpoint_every;
   stored.stop_at = wanted.stop_at;
+  stored.dist_timeout = wanted.dist_timeout;
   return stored;
 }
 

@@ -10,8 +10,9 @@
 namespace pgl::train {
 namespace fs = std::filesystem;
 
-RunFolder::RunFolder(std::string path, bool resume) : path_(std::move(path)) {
+RunFolder::RunFolder(std::string path, bool resume, bool writes) : path_(std::move(path)), writes_(writes) {
   if (path_.empty()) throw Error("no run folder given (--out)");
+  if (!writes_) return;
   if (!resume && fs::exists(fs::path(path_) / "config.json"))
     throw Error(path_, "a run already exists here; use --resume to continue it or choose another --out");
   if (resume && !fs::exists(fs::path(path_) / "config.json"))
@@ -31,10 +32,12 @@ std::string RunFolder::checkpoint(const std::string& name) const {
 bool RunFolder::has_checkpoint(const std::string& name) const { return fs::exists(checkpoint(name)); }
 
 void RunFolder::write_json(const std::string& name, const nlohmann::json& j) const {
+  if (!writes_) return;
   write_text_atomically(file(name), j.dump(2) + "\n");
 }
 
 void RunFolder::start_metrics(int64_t from_step) {
+  if (!writes_) return;
   std::string path = file("metrics.jsonl");
   if (fs::exists(path)) {
     std::ifstream in(path);
@@ -55,12 +58,14 @@ void RunFolder::start_metrics(int64_t from_step) {
 }
 
 void RunFolder::log_metrics(const nlohmann::json& line) {
+  if (!writes_) return;
   std::lock_guard<std::mutex> lock(mutex_);
   metrics_ << line.dump() << "\n";
   metrics_.flush();
 }
 
 void RunFolder::log(const std::string& line) {
+  if (!writes_) return;
   std::lock_guard<std::mutex> lock(mutex_);
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);

@@ -11,7 +11,10 @@ namespace pgl::train {
 class RunFolder {
  public:
   // Creates the folder. With resume=false an existing run (a config.json) is refused rather than overwritten.
-  RunFolder(std::string path, bool resume);
+  // A folder that does not write (the ranks after 0 of a data-parallel job) only reads: its writes and log
+  // lines are dropped, and it neither checks nor creates anything at construction (rank 0 does).
+  RunFolder(std::string path, bool resume, bool writes = true);
+  bool writes() const { return writes_; }
 
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const;        // path/name
@@ -30,6 +33,7 @@ class RunFolder {
 
  private:
   std::string path_;
+  bool writes_;
   std::ofstream metrics_, log_;
   std::mutex mutex_;
 };

@@ -1,7 +1,9 @@
 #pragma once
 // Deterministic seeds: every random draw of the data pipeline comes from an engine seeded by
-// (seed, rank, step, sample), so the data of a step is the same whichever thread makes it and however many
-// threads there are. (DESIGN.md §4 names (seed, rank, worker, step); the worker is left out on purpose:
+// (seed, step, sample), so the data of a step is the same whichever thread makes it and however many
+// threads there are. The sample is its index in the step's global batch, which names the rank that makes it
+// (rank r makes r*batch onwards): N ranks with batch b see what one process with batch N*b sees. (DESIGN.md
+// §4 names (seed, rank, worker, step); the worker is left out on purpose:
 // with it, results would change with the worker count.)
 #include <cstdint>
 #include <initializer_list>

@@ -20,8 +20,9 @@ ssl::SslBatch SslBatchSource::make(int64_t step) const {
   std::vector<torch::Tensor> a, b;
   ssl::SslBatch batch;
   for (int64_t e = 0; e < options_.batch; ++e) {
-    std::mt19937_64 rng(mix_seed({options_.seed, static_cast<uint64_t>(options_.rank),
-                                  static_cast<uint64_t>(step), static_cast<uint64_t>(e)}));
+    // The second part was the rank before samples were numbered globally; 0 keeps rank 0's draws.
+    const auto sample = static_cast<uint64_t>(options_.rank * options_.batch + e);
+    std::mt19937_64 rng(mix_seed({options_.seed, 0, static_cast<uint64_t>(step), sample}));
     const PooledVolume& v =
         pool_[static_cast<size_t>(augment::uniform_int(rng, 0, int64_t(pool_.size()) - 1))];
     torch::Tensor volume = v.image_tensor();
