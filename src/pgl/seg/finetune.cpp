@@ -377,7 +377,11 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     }
     optimizer->zero_grad();
     loss.backward();
+    const auto t_sync = std::chrono::steady_clock::now();
     group->average_gradients(net->parameters());
+    if (group->world_size() > 1)
+      metrics_window.add_value(
+          "sync_ms", 1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count());
     optimizer->step();
     const double value = group->mean(loss.item<double>());  // every rank sees the same value
     if (!std::isfinite(value))

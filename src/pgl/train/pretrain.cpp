@@ -217,7 +217,11 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     }
     optimizer.zero_grad();
     loss.backward();
+    const auto t_sync = std::chrono::steady_clock::now();
     group->average_gradients(method->online_parameters());  // gradients are complete from here on
+    if (group->world_size() > 1)  // communication cost per step, for docs/scaling.md
+      window.add_value(
+          "sync_ms", 1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count());
     if (config.clip_grad > 0)
       torch::nn::utils::clip_grad_norm_(method->online_parameters(), config.clip_grad);
     optimizer.step();
