@@ -75,7 +75,7 @@ void register_predict(CLI::App& app) {
   cmd->add_flag("--save-probabilities", o->save_probabilities, "Also write CASE_prob_K.nii.gz per class");
   cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
   cmd->add_option("--window-batch", o->window_batch,
-                  "Windows per forward pass (0 = automatic: 8 for 32^3 patches, 4 for 48^3, 1 from 64^3; "
+                  "Windows per forward pass (0 = automatic: 8 for 32^3 patches, 4 for 48^3, 2 from 64^3; "
                   "lower it when memory is short)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

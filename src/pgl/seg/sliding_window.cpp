@@ -22,7 +22,8 @@ torch::Tensor gaussian_importance_map(const Shape3& patch, double sigma_scale) {
 
 int64_t windows_per_batch(const Shape3& patch) {
   const int64_t voxels = patch[0] * patch[1] * patch[2];
-  return std::clamp<int64_t>(4 * 48 * 48 * 48 / std::max<int64_t>(1, voxels), 1, 8);
+  // At least 2: a single window runs LibTorch 1.13's slow native convolution (see below).
+  return std::clamp<int64_t>(4 * 48 * 48 * 48 / std::max<int64_t>(1, voxels), 2, 8);
 }
 
 std::vector<int64_t> window_starts(int64_t size, int64_t patch, double step_fraction) {
@@ -90,6 +91,9 @@ torch::Tensor sliding_window_probabilities(
     const size_t count = std::min(batch, origins.size() - first);
     std::vector<torch::Tensor> crops;
     for (size_t i = 0; i < count; ++i) crops.push_back(window_of(x, origins[first + i]));
+    // LibTorch 1.13 runs a convolution of a single sample with few channels on its native path, not oneDNN:
+    // 50x slower than per sample at N = 2 (docs/performance.md). A lone window is therefore run twice.
+    if (count == 1) crops.push_back(crops[0]);
     const torch::Tensor windows = torch::stack(crops);  // [B, 1, P...]
     torch::Tensor probabilities;                        // [B, K, P...], summed over the flips
     for (const auto& dims : flips) {
