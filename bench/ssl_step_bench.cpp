@@ -1,6 +1,6 @@
 // Step time of PGL pretraining (forward + backward + SGD step + EMA update) for the small preset: batch 2,
 // patch 48^3, 2 intra-op threads, fp32 and bf16 autocast. Data preparation is excluded (one fixed batch).
-// Usage: bench_ssl_step [threads=2] [steps=5]. samples/s counts view pairs.
+// Usage: bench_ssl_step [threads=2] [steps=5] [batch=2]. samples/s counts view pairs.
 //
 // FLOPs are counted analytically (pgl/nn/model_stats.h): 2 * MACs of every convolution (Conv3d,
 // ConvTranspose3d, 1x1 head convs); norms, activations, the aligner and the optimiser are left out. A step
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   const int steps = argc > 2 ? std::atoi(argv[2]) : 5;
   torch::set_num_threads(threads);
   const auto& preset = pgl::nn::preset("small");
-  const int64_t batch = preset.batch, patch = preset.patch;
+  const int64_t batch = argc > 3 ? std::atoi(argv[3]) : preset.batch, patch = preset.patch;
 
   pgl::ssl::SslOptions options;
   options.backbone = preset.backbone_options();
