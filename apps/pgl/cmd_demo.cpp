@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "pgl/experiment/demo.h"
 #include "plan_options.h"
+#include "run_options.h"
 
 namespace pgl::cli {
 
@@ -37,6 +38,7 @@ void register_demo(CLI::App& app) {
       ->capture_default_str();
   add_plan_options(cmd, o->plan);
   cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
+  add_device_option(cmd, &o->device);
   cmd->footer(
       "Scale up: pgl demo --preset small --cases 40 --seeds 3 --label-fractions 0.1,0.25,1 "
       "--pretrain-minutes 30 --finetune-minutes 20");

@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "pgl/experiment/runner.h"
 #include "plan_options.h"
+#include "run_options.h"
 
 namespace pgl::cli {
 
@@ -46,6 +47,7 @@ void register_experiment(CLI::App& app) {
   cmd->add_option("--precision", c->precision, "fp32 | bf16")->capture_default_str();
   cmd->add_flag("--tta", c->tta, "Mirror test-time augmentation for the test predictions");
   cmd->add_option("--threads", c->threads, "LibTorch threads")->capture_default_str();
+  add_device_option(cmd, &c->device);
   cmd->add_option("--cache", c->cache, "Preprocessing cache folder");
   cmd->add_option("--out", c->out, "Experiment folder (rerun the same command to resume)")->required();
   cmd->footer(

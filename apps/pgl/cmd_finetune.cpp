@@ -1,8 +1,8 @@
 // pgl finetune: train the segmentation network from random or pretrained weights.
 #include "commands.h"
-#include "distributed_options.h"
 #include "pgl/seg/finetune.h"
 #include "plan_options.h"
+#include "run_options.h"
 
 namespace pgl::cli {
 
@@ -59,6 +59,7 @@ void register_finetune(CLI::App& app) {
   cmd->add_option("--log-every", c->log_every, "Steps between metrics.jsonl lines")->capture_default_str();
   cmd->add_option("--stop-at", c->stop_at, "Stop with a checkpoint at this step (resume later)");
   add_distributed_options(cmd, c.get());
+  add_device_option(cmd, &c->device);
   cmd->add_option("--cache", c->cache, "Preprocessing cache folder (default: $PGL_CACHE or ~/.cache/pgl)");
   add_plan_options(cmd, c->plan);
   cmd->add_flag("--resume", *resume, "Continue the run in --out from checkpoints/latest.pt");

@@ -11,6 +11,7 @@
 #include "pgl/io/volume_io.h"
 #include "pgl/seg/predictor.h"
 #include "pgl/train/runtime.h"
+#include "run_options.h"
 
 namespace pgl::cli {
 namespace fs = std::filesystem;
@@ -22,6 +23,7 @@ struct PredictOptions {
   bool tta = false, save_probabilities = false;
   int threads = 2;
   int64_t window_batch = 0;
+  std::string device = "cpu";
 };
 
 // A file, a DICOM series folder, or a folder of volume files.
@@ -40,7 +42,7 @@ std::vector<std::pair<std::string, std::string>> inputs_of(const std::string& in
 
 void run_predict(const PredictOptions& o) {
   train::configure_threads(o.threads);
-  auto predictor = seg::Predictor::load(o.model, o.checkpoint);
+  auto predictor = seg::Predictor::load(o.model, o.checkpoint, o.device);
   predictor.set_window_batch(o.window_batch);
   auto inputs = inputs_of(o.input);
   std::printf("model %s (%lld classes); %zu input(s)%s\n", predictor.checkpoint_path().c_str(),
@@ -74,6 +76,7 @@ void register_predict(CLI::App& app) {
   cmd->add_flag("--tta", o->tta, "Mirror test-time augmentation (8 flips; 8x slower)");
   cmd->add_flag("--save-probabilities", o->save_probabilities, "Also write CASE_prob_K.nii.gz per class");
   cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
+  add_device_option(cmd, &o->device);
   cmd->add_option("--window-batch", o->window_batch,
                   "Windows per forward pass (0 = automatic: 8 for 32^3 patches, 4 for 48^3, 2 from 64^3; "
                   "lower it when memory is short)")

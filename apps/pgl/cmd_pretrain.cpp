@@ -1,8 +1,8 @@
 // pgl pretrain: self-supervised pretraining (PGL, BYOL, Models Genesis) on unlabeled volumes.
 #include "commands.h"
-#include "distributed_options.h"
 #include "pgl/train/pretrain.h"
 #include "plan_options.h"
+#include "run_options.h"
 
 namespace pgl::cli {
 
@@ -51,6 +51,7 @@ void register_pretrain(CLI::App& app) {
   add_plan_options(cmd, c->plan);
   cmd->add_option("--stop-at", c->stop_at, "Stop with a checkpoint at this step (resume later)");
   add_distributed_options(cmd, c.get());
+  add_device_option(cmd, &c->device);
   cmd->add_flag("--resume", *resume, "Continue the run in --out from checkpoints/latest.pt");
   cmd->footer("Example: pgl pretrain --data phantoms/ --preset tiny --steps 200 --out runs/pgl-tiny");
   cmd->callback([c, resume] { train::run_pretraining(*c, *resume); });

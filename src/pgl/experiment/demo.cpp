@@ -12,6 +12,7 @@
 #include "pgl/experiment/runner.h"
 #include "pgl/phantom/dataset_writer.h"
 #include "pgl/report/report.h"
+#include "pgl/train/device.h"
 
 namespace pgl::experiment {
 namespace fs = std::filesystem;
@@ -34,6 +35,7 @@ void make_phantoms(const std::string& out, const std::string& task, int cases, u
 }  // namespace
 
 void run_demo(const DemoOptions& o) {
+  train::resolve_device(o.device);  // a missing GPU fails before the phantoms are made
   auto start = std::chrono::steady_clock::now();
   fs::path root(o.out);
   std::string labeled = (root / "data" / o.task).string();
@@ -58,6 +60,7 @@ void run_demo(const DemoOptions& o) {
   c.out = (root / "experiment").string();
   c.cache = (root / "cache").string();
   c.threads = o.threads;
+  c.device = o.device;
   c.plan = o.plan;
   run_experiment(c);
 

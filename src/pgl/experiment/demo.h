@@ -29,6 +29,7 @@ struct DemoOptions {
   // Planned from the data (spacing, CT normalisation from the labelled foreground, patch, network).
   PlanOptions plan;
   int threads = 2;
+  std::string device = "cpu";
 };
 
 void run_demo(const DemoOptions& options);

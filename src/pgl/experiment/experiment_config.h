@@ -36,6 +36,7 @@ struct ExperimentConfig {
   std::string cache;
   PlanOptions plan;  // overrides of the experiment's plan (OUT/plan.json, shared by every run)
   std::string precision = "fp32";
+  std::string device = "cpu";  // cpu | cuda | cuda:N, for every run and prediction
   bool tta = false;
 
   void validate() const;  // throws pgl::Error

@@ -23,6 +23,7 @@
 #include "pgl/seg/case_split.h"
 #include "pgl/seg/finetune.h"
 #include "pgl/seg/predictor.h"
+#include "pgl/train/device.h"
 #include "pgl/train/pretrain.h"
 #include "pgl/train/runtime.h"
 
@@ -73,6 +74,7 @@ void set_common_fields(const ExperimentConfig& c, const Paths& paths, const std:
   run->threads = c.threads;
   run->cache = c.cache;
   run->precision = c.precision;
+  run->device = c.device;
   run->plan_file = paths.plan();
   run->checkpoint_every = std::max<int64_t>(50, steps / 10);
 }
@@ -143,7 +145,7 @@ void finetune(const ExperimentConfig& c, const std::string& method, double fract
 std::vector<json> predict_and_evaluate(const ExperimentConfig& c, const std::string& cell,
                                        const std::vector<Case>& tests,
                                        const std::map<int, std::string>& labels, const Paths& paths) {
-  seg::Predictor predictor = seg::Predictor::load(paths.finetune(cell));
+  seg::Predictor predictor = seg::Predictor::load(paths.finetune(cell), "", c.device);
   std::vector<int> classes;
   for (const auto& [id, name] : labels)
     if (id != 0) classes.push_back(id);
@@ -183,6 +185,7 @@ std::string number(double v) {
 void run_experiment(const ExperimentConfig& c) {
   c.validate();
   train::configure_threads(c.threads);
+  train::resolve_device(c.device);  // a missing GPU fails before any work
   Paths paths{fs::path(c.out)};
   fs::create_directories(paths.root);
   Dataset dataset = open_dataset(c.data);
@@ -213,7 +216,7 @@ void run_experiment(const ExperimentConfig& c) {
     json stored = ExperimentConfig::from_json(read_json_file(settings_path).value("config", json::object()),
                                               settings_path)
                       .to_json();
-    for (const char* key : {"threads", "cache", "out", "methods", "label_fractions", "seeds"}) {
+    for (const char* key : {"threads", "cache", "out", "methods", "label_fractions", "seeds", "device"}) {
       stored.erase(key);
       settings.erase(key);
     }

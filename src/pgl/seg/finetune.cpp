@@ -23,6 +23,7 @@
 #include "pgl/seg/transfer.h"
 #include "pgl/seg/validation.h"
 #include "pgl/train/checkpoint.h"
+#include "pgl/train/device.h"
 #include "pgl/train/distributed.h"
 #include "pgl/train/prefetcher.h"
 #include "pgl/train/rank_group.h"
@@ -160,6 +161,7 @@ void predict_held_out(train::RunFolder& run, const Dataset& dataset, const std::
 
 FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   auto started = std::chrono::steady_clock::now();
+  const c10::Device device = train::resolve_device(requested.device);  // before any work: fails at once
   train::BudgetClock budget_clock;  // the time budget is spent only while the process runs
   auto elapsed = [&] { return budget_clock.seconds(); };
   const train::LaunchEnvironment launch = train::launch_environment();
@@ -228,6 +230,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
 
   SegNet net(plan::backbone_options(plan), classes);
   TransferReport report = transfer_backbone(net, init, config.allow_partial, config.transfer == "encoder");
+  net->to(device);
   run.write_json("transfer.json", report.to_json());
   // The whole table when something did not fit (--allow-partial); otherwise the counts (transfer.json lists
   // all).
@@ -368,11 +371,13 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     set_encoder_frozen(net, step < config.freeze_encoder_steps);
     double wait = 0;
     SegBatch batch = prefetcher.next(&wait);
+    batch.image = batch.image.to(device);
+    batch.labels = batch.labels.to(device);
     double lr = schedule->lr(step);
     train::set_learning_rate(*optimizer, lr);
     torch::Tensor loss;
     {
-      train::PrecisionScope precision(config.precision);
+      train::PrecisionScope precision(config.precision, device.is_cuda());
       loss = dice_ce_loss(net->forward(batch.image), batch.labels);
     }
     optimizer->zero_grad();

@@ -15,7 +15,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     plan_file, folds, fold, test_split, time_budget, val_split, val_fraction, label_fraction, num_labeled,
     steps, val_every, val_max_cases, optimizer, lr, momentum, weight_decay, warmup_steps, poly_exponent,
     freeze_encoder_steps, mirror_axes, precision, threads, data_workers, prefetch, seed, checkpoint_every,
-    log_every, stop_at, cache, plan, world_size, accept_world_size_change, dist_timeout)
+    log_every, stop_at, cache, plan, world_size, accept_world_size_change, dist_timeout, device)
 
 FinetuneConfig FinetuneConfig::resolved() const {
   FinetuneConfig c = *this;
@@ -87,8 +87,9 @@ FinetuneConfig FinetuneConfig::from_json(const nlohmann::json& j, const std::str
 
 std::string FinetuneConfig::trajectory_hash() const {
   nlohmann::json j = to_json();
-  for (const char* key : {"out", "threads", "data_workers", "prefetch", "checkpoint_every", "log_every",
-                          "cache", "stop_at", "val_max_cases", "accept_world_size_change", "dist_timeout"})
+  for (const char* key :
+       {"out", "threads", "data_workers", "prefetch", "checkpoint_every", "log_every", "cache", "stop_at",
+        "val_max_cases", "accept_world_size_change", "dist_timeout", "device"})
     j.erase(key);
   if (world_size == 1) j.erase("world_size");  // single-process hashes stay those of before data parallelism
   if (time_budget > 0) j.erase("steps");       // chosen by the run from its budget

@@ -10,11 +10,13 @@
 #include "pgl/seg/finetune_config.h"
 #include "pgl/seg/validation.h"
 #include "pgl/train/checkpoint.h"
+#include "pgl/train/device.h"
 
 namespace pgl::seg {
 namespace fs = std::filesystem;
 
-Predictor Predictor::load(const std::string& model, const std::string& which) {
+Predictor Predictor::load(const std::string& model, const std::string& which, const std::string& device) {
+  const c10::Device where = train::resolve_device(device);  // a missing GPU fails before any work
   std::string path = model;
   if (fs::is_directory(model)) {
     std::vector<std::string> order =
@@ -45,6 +47,7 @@ Predictor Predictor::load(const std::string& model, const std::string& which) {
       throw Error(path, "checkpoint does not match its network: " + item.key());
     item.value().copy_(*t);
   }
+  p.net_->to(where);
   p.net_->eval();
   const auto& patch = ck.meta.at("patch");  // x,y,z voxels; a single number (a cube) before planning
   if (patch.is_number()) {

@@ -18,7 +18,9 @@ class Predictor {
  public:
   // model: a fine-tuning run folder (checkpoint best, else final, else latest unless `which` names one) or a
   // checkpoint file. Throws pgl::Error naming the path.
-  static Predictor load(const std::string& model, const std::string& which = "");
+  // `device`: where the network runs (--device; see train/device.h).
+  static Predictor load(const std::string& model, const std::string& which = "",
+                        const std::string& device = "cpu");
 
   // Labels on the input's own grid. probabilities (optional) receives one volume per class, same grid.
   LabelMap predict(const Volume& input, bool mirror, std::vector<Volume>* probabilities = nullptr);

@@ -10,11 +10,13 @@ namespace pgl::seg {
 torch::Tensor predict_probabilities(SegNet& net, const torch::Tensor& volume,
                                     const SlidingWindowOptions& options, float pad_value,
                                     const std::string& precision) {
+  // Windows are cut and blended on the CPU; the network runs where its weights are.
+  const torch::Device device = net->parameters().front().device();
   return sliding_window_probabilities(
       volume,
       [&](const torch::Tensor& x) {
-        train::PrecisionScope scope(precision);
-        return net->forward(x);
+        train::PrecisionScope scope(precision, device.is_cuda());
+        return net->forward(x.to(device)).to(torch::kCPU);
       },
       net->classes(), options, pad_value);
 }

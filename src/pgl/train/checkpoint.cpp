@@ -97,7 +97,11 @@ Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* opt
     std::string bytes(static_cast<const char*>(t.data_ptr()), static_cast<size_t>(t.numel()));
     std::istringstream stream(bytes);
     torch::serialize::InputArchive archive;
-    archive.load_from(stream);
+    // The optimiser state goes where its parameters are, whichever device wrote it.
+    c10::optional<torch::Device> device;
+    if (!optimizer->param_groups().empty() && !optimizer->param_groups()[0].params().empty())
+      device = optimizer->param_groups()[0].params()[0].device();
+    archive.load_from(stream, device);
     optimizer->load(archive);
   }
   if (root.contains("torch_rng")) c.rng_state = root.at("torch_rng").toTensor();

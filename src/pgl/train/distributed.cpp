@@ -105,7 +105,7 @@ class C10dRankGroup : public RankGroup {
       for (const auto& bucket : buckets) {
         std::vector<torch::Tensor> parts;
         for (const auto& g : bucket) parts.push_back(g.reshape({-1}));
-        flats.push_back({torch::cat(parts)});
+        flats.push_back({torch::cat(parts).to(torch::kCPU)});  // Gloo reduces CPU tensors (no NCCL here)
         works.push_back(group_->allreduce(flats.back()));
       }
       for (auto& work : works) work->wait();
@@ -123,7 +123,7 @@ class C10dRankGroup : public RankGroup {
   void broadcast(const std::vector<torch::Tensor>& tensors) override {
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> parts;
-    for (const auto& t : tensors) parts.push_back(t.reshape({-1}).to(torch::kFloat64));
+    for (const auto& t : tensors) parts.push_back(t.reshape({-1}).to(torch::kCPU).to(torch::kFloat64));
     if (parts.empty()) return;
     std::vector<torch::Tensor> flat{torch::cat(parts)};
     guarded("broadcast of rank 0's weights", [&] { group_->broadcast(flat)->wait(); });

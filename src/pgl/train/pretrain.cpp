@@ -20,6 +20,7 @@
 #include "pgl/plan/backbone.h"
 #include "pgl/ssl/method.h"
 #include "pgl/train/checkpoint.h"
+#include "pgl/train/device.h"
 #include "pgl/train/distributed.h"
 #include "pgl/train/prefetcher.h"
 #include "pgl/train/rank_group.h"
@@ -76,6 +77,7 @@ plan::TrainingPlan pretrain_plan(const PretrainConfig& c, const std::vector<Data
 
 PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   auto started = std::chrono::steady_clock::now();
+  const c10::Device device = resolve_device(requested.device);  // before any work: a missing GPU fails at once
   BudgetClock budget_clock;  // the time budget is spent only while the process runs
   const LaunchEnvironment launch = launch_environment();
   std::unique_ptr<RankGroup> group = make_rank_group(launch, requested.dist_timeout);
@@ -132,6 +134,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   auto pool = open_volume_pool(entries, false);
 
   auto method = ssl::make_ssl_method(config.method, ssl_options(config, plan));
+  method->to(device);
   int64_t backbone_parameters = nn::count_parameters(*method->online_backbone());
   run.log(fmt::format("backbone parameters: {}", backbone_parameters));
 
@@ -208,11 +211,13 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     auto t0 = std::chrono::steady_clock::now();
     double wait = 0;
     ssl::SslBatch batch = prefetcher.next(&wait);
+    batch.view1 = batch.view1.to(device);
+    batch.view2 = batch.view2.to(device);
     double lr = schedule->lr(step);
     set_learning_rate(optimizer, lr);
     torch::Tensor loss;
     {
-      PrecisionScope precision(config.precision);
+      PrecisionScope precision(config.precision, device.is_cuda());
       loss = method->loss(batch);
     }
     optimizer.zero_grad();

@@ -35,7 +35,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PretrainConfig, data, exclude, o
                                                 momentum, weight_decay, clip_grad, tau_base, align_size,
                                                 align_samples, min_overlap, precision, threads, data_workers,
                                                 prefetch, seed, checkpoint_every, log_every, cache, stop_at,
-                                                plan, world_size, accept_world_size_change, dist_timeout)
+                                                plan, world_size, accept_world_size_change, dist_timeout,
+                                                device)
 
 nlohmann::json PretrainConfig::to_json() const { return *this; }
 
@@ -57,7 +58,7 @@ std::string PretrainConfig::trajectory_hash() const {
   nlohmann::json j = to_json();
   for (const char* volatile_key :
        {"out", "steps", "threads", "data_workers", "prefetch", "checkpoint_every", "log_every", "cache",
-        "stop_at", "accept_world_size_change", "dist_timeout"})
+        "stop_at", "accept_world_size_change", "dist_timeout", "device"})
     j.erase(volatile_key);
   if (world_size == 1) j.erase("world_size");  // single-process hashes stay those of before data parallelism
   return fnv1a_hex(j.dump());

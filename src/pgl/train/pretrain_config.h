@@ -40,6 +40,7 @@ struct PretrainConfig {
   std::string precision = "fp32";  // fp32 | bf16 (CPU autocast)
   // Data parallelism (DESIGN.md §5): the number of ranks comes from the launcher (torchrun, SLURM) and is
   // part of the trajectory, since it multiplies the global batch.
+  std::string device = "cpu";  // cpu | cuda | cuda:N; may change on --resume (checkpoints are device-free)
   int world_size = 1;
   bool accept_world_size_change = false;  // --resume with another world size continues on a new trajectory
   double dist_timeout = 1800;             // seconds any collective or the rendezvous may wait

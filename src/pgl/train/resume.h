@@ -58,6 +58,7 @@ Config config_for_resume(const Config& requested, const RunFolder& run) {
   stored.checkpoint_every = wanted.checkpoint_every;
   stored.stop_at = wanted.stop_at;
   stored.dist_timeout = wanted.dist_timeout;
+  stored.device = wanted.device;
   return stored;
 }
 

@@ -25,11 +25,16 @@ void configure_worker_thread() {
   omp_set_num_threads(1);
 }
 
-PrecisionScope::PrecisionScope(const std::string& precision) {
+PrecisionScope::PrecisionScope(const std::string& precision, bool cuda) : cuda_(cuda) {
   if (precision == "bf16") {
     enabled_ = true;
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
+    if (cuda_) {
+      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+      at::autocast::set_enabled(true);
+    } else {
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      at::autocast::set_cpu_enabled(true);
+    }
   } else if (precision != "fp32") {
     throw Error("unknown precision '" + precision + "' (expected fp32 or bf16)");
   }
@@ -37,7 +42,10 @@ PrecisionScope::PrecisionScope(const std::string& precision) {
 
 PrecisionScope::~PrecisionScope() {
   if (enabled_) {
-    at::autocast::set_cpu_enabled(false);
+    if (cuda_)
+      at::autocast::set_enabled(false);
+    else
+      at::autocast::set_cpu_enabled(false);
     at::autocast::clear_cache();
   }
 }

@@ -10,16 +10,17 @@ void configure_threads(int threads);
 // Cheap to call for every batch (it acts once per thread).
 void configure_worker_thread();
 
-// RAII: bf16 autocast on CPU for the forward pass when precision == "bf16"; nothing for "fp32".
+// RAII: bf16 autocast for the forward pass when precision == "bf16", on the CPU or on CUDA (`cuda`); nothing
+// for "fp32". (fp16 would need a gradient scaler, which pgl does not have: bf16 needs none.)
 class PrecisionScope {
  public:
-  explicit PrecisionScope(const std::string& precision);
+  explicit PrecisionScope(const std::string& precision, bool cuda = false);
   ~PrecisionScope();
   PrecisionScope(const PrecisionScope&) = delete;
   PrecisionScope& operator=(const PrecisionScope&) = delete;
 
  private:
-  bool enabled_ = false;
+  bool enabled_ = false, cuda_ = false;
 };
 
 }  // namespace pgl::train

@@ -1,6 +1,6 @@
-// Data-parallel training on c10d (DESIGN.md §5) through the `pgl` program: two ranks on loopback, started by
-// the real torchrun (Debian's python3-torch) or by hand with the same environment variables. The tests that
-// need torchrun skip, saying so, where it is not installed.
+// Scale-out through the `pgl` program (DESIGN.md §5): the device option, and data-parallel training on c10d:
+// two ranks on loopback, started by the real torchrun (Debian's python3-torch) or by hand with the same
+// environment variables. The tests that need torchrun skip, saying so, where it is not installed.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -178,6 +178,24 @@ TEST_F(Distributed, FinetuningRunsOnTwoRanks) {
   EXPECT_TRUE(std::filesystem::exists(d + "/ft/checkpoints/best.pt"));
   EXPECT_TRUE(std::filesystem::exists(d + "/ft/checkpoints/final.pt"));
   EXPECT_EQ(test::read_json(d + "/ft/config.json").value("world_size", 0), 2);
+}
+
+// A CUDA device that is not there (no CUDA in this LibTorch, or fewer GPUs) stops every command at once, with
+// one error and no run folder.
+TEST(Device, MissingCudaDeviceStopsAtOnceWithOneError) {
+  test::TempDir scratch;
+  for (const std::string& command :
+       {"pretrain --data " + scratch.path() + " --out " + scratch / "pre",
+        "finetune --data " + scratch.path() + " --init random --out " + scratch / "ft",
+        "predict --model " + scratch / "ft" + " --input " + scratch.path() + " --out " + scratch / "pred",
+        "experiment --data " + scratch.path() + " --out " + scratch / "exp",
+        "demo --out " + scratch / "demo"}) {
+    auto r = test::run_pgl(command + " --device cuda:99");
+    EXPECT_EQ(r.status, 1) << command << "\n" << r.output;
+    EXPECT_NE(r.output.find("--device cuda:99"), std::string::npos) << command << "\n" << r.output;
+    for (const char* folder : {"pre", "ft", "pred", "exp", "demo"})
+      EXPECT_FALSE(std::filesystem::exists(scratch / folder)) << command << " left " << folder;
+  }
 }
 
 }  // namespace

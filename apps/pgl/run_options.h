@@ -1,9 +1,16 @@
 #pragma once
-// Options of data-parallel training, shared by `pretrain` and `finetune`. The ranks themselves come from the
-// launcher's environment (torchrun, SLURM), not from options.
+// Options shared by the commands that train or predict: the device, and data-parallel training (`pretrain`,
+// `finetune`; the ranks themselves come from the launcher's environment, torchrun or SLURM, not from
+// options).
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace pgl::cli {
+
+inline void add_device_option(CLI::App* cmd, std::string* device) {
+  cmd->add_option("--device", *device, "cpu | cuda | cuda:N (CUDA needs pgl built against a CUDA LibTorch)")
+      ->capture_default_str();
+}
 
 template <class Config>
 void add_distributed_options(CLI::App* cmd, Config* c) {

@@ -1,0 +1,15 @@
+#pragma once
+// --device cpu | cuda | cuda:N (DESIGN.md §5): where a run's networks, batches and sliding windows compute.
+// Data preparation, checkpoints and the blending of sliding windows stay on the CPU, so checkpoints load on
+// any device.
+#include <c10/core/Device.h>
+
+#include <string>
+
+namespace pgl::train {
+
+// Throws pgl::Error for an unknown name, and at once for CUDA where this LibTorch has none or the device is
+// not there.
+c10::Device resolve_device(const std::string& name);
+
+}  // namespace pgl::train
