@@ -160,7 +160,8 @@ TEST_F(Distributed, TorchrunRestartResumesFromTheLatestCheckpoint) {
       torchrun(d + "/logs", "--max_restarts 1") + " pretrain " + common(dir_) + "--batch 1 --out " + d +
       "/run > " + d + "/torchrun.log 2>&1 & tr=$!; " + "for i in $(seq 900); do [ \"$(cat " + d +
       "/run/metrics.jsonl 2>/dev/null | wc -l)\" -ge 15 ] && break; sleep 0.1; done; " +
-      "kill -9 $(pgrep -n -f '^" + pgl + " pretrain'); wait $tr; echo \"torchrun exit $?\"");
+      "kill -9 $(pgrep -n -f '^" + pgl + " pretrain .*--out " + d +  // this test's worker only
+      "/run'); wait $tr; echo \"torchrun exit $?\"");
   EXPECT_NE(r.output.find("torchrun exit 0"), std::string::npos) << r.output;
   std::ifstream log(d + "/run/log.txt");
   std::string text((std::istreambuf_iterator<char>(log)), {});
