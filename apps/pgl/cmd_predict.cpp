@@ -10,6 +10,7 @@
 #include "pgl/data/dataset.h"
 #include "pgl/io/volume_io.h"
 #include "pgl/seg/predictor.h"
+#include "pgl/train/distributed.h"
 #include "pgl/train/runtime.h"
 #include "run_options.h"
 
@@ -45,6 +46,18 @@ void run_predict(const PredictOptions& o) {
   auto predictor = seg::Predictor::load(o.model, o.checkpoint, o.device);
   predictor.set_window_batch(o.window_batch);
   auto inputs = inputs_of(o.input);
+  // Under torchrun or SLURM the ranks share the inputs (no collectives: each writes its own cases).
+  const train::LaunchEnvironment launch = train::launch_environment();
+  if (launch.distributed()) {
+    std::vector<std::pair<std::string, std::string>> share;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (static_cast<int>(i % static_cast<size_t>(launch.world_size)) == launch.rank)
+        share.push_back(inputs[i]);
+    std::printf("rank %d of %d: %zu of the %zu inputs\n", launch.rank, launch.world_size, share.size(),
+                inputs.size());
+    inputs = std::move(share);
+    if (launch.rank != 0) Progress::set_quiet(true);
+  }
   std::printf("model %s (%lld classes); %zu input(s)%s\n", predictor.checkpoint_path().c_str(),
               static_cast<long long>(predictor.classes()), inputs.size(), o.tta ? ", mirror TTA" : "");
   Progress progress("predict", static_cast<int64_t>(inputs.size()), "case");

@@ -169,7 +169,7 @@ TEST_F(Distributed, TorchrunRestartResumesFromTheLatestCheckpoint) {
   EXPECT_EQ(losses(d + "/run/metrics.jsonl"), losses(dir_ + "/two/metrics.jsonl"));
 }
 
-TEST_F(Distributed, FinetuningRunsOnTwoRanks) {
+TEST_F(Distributed, FinetuningAndPredictionRunOnTwoRanks) {
   const std::string d = scratch_.path();
   auto r = test::run_shell(torchrun(d + "/logs", "") + " finetune --data " + dir_ + "/data --cache " + dir_ +
                            "/cache --init random --spacing 6,6,6 --preset tiny --base 8 --patch 32 --batch 1 "
@@ -179,6 +179,23 @@ TEST_F(Distributed, FinetuningRunsOnTwoRanks) {
   EXPECT_TRUE(std::filesystem::exists(d + "/ft/checkpoints/best.pt"));
   EXPECT_TRUE(std::filesystem::exists(d + "/ft/checkpoints/final.pt"));
   EXPECT_EQ(test::read_json(d + "/ft/config.json").value("world_size", 0), 2);
+  // `pgl predict` under torchrun: the ranks share the cases, and the labels are those of one process.
+  r = test::run_shell(torchrun(d + "/logs2", "") + " predict --model " + d + "/ft --input " + dir_ +
+                      "/data/imagesTr --threads 1 --out " + d + "/pred2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("rank 1 of 2: 2 of the 4 inputs"), std::string::npos) << r.output;
+  r = test::run_pgl("predict --model " + d + "/ft --input " + dir_ + "/data/imagesTr --threads 1 --out " + d +
+                    "/pred1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  int compared = 0;
+  for (const auto& e : std::filesystem::directory_iterator(d + "/pred1")) {
+    EXPECT_EQ(test::run_shell("cmp " + e.path().string() + " " + d + "/pred2/" + e.path().filename().string())
+                  .status,
+              0)
+        << e.path();
+    ++compared;
+  }
+  EXPECT_EQ(compared, 4);
 }
 
 // A CUDA device that is not there (no CUDA in this LibTorch, or fewer GPUs) stops every command at once, with
