@@ -339,11 +339,11 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   net->train();
   train::StepWindow metrics_window(plan.batch, started);
   auto run_validation = [&](int64_t done) {
-    auto t_val = std::chrono::steady_clock::now();
+    const double t_val = budget_clock.seconds();  // on the budget's clock: a pause is not validation time
     ValidationResult v = validate(net, val_pool, classes, window, config.precision);
     v.mean_dice =
         group->mean(v.mean_dice);  // equal weights give equal Dice; the ranks must also agree on "best"
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_val).count();
+    const double seconds = budget_clock.seconds() - t_val;
     json dice = json::object();
     for (const auto& [cls, d] : v.dice) {
       auto name =
