@@ -60,6 +60,9 @@ void register_finetune(CLI::App& app) {
   cmd->add_option("--stop-at", c->stop_at, "Stop with a checkpoint at this step (resume later)");
   add_distributed_options(cmd, c.get());
   add_device_option(cmd, &c->device);
+  add_nonfinite_options(cmd, c.get());
+  cmd->add_option("--clip-grad", c->clip_grad, "Clip the global gradient norm (0 = off)")
+      ->capture_default_str();
   cmd->add_option("--cache", c->cache, "Preprocessing cache folder (default: $PGL_CACHE or ~/.cache/pgl)");
   add_plan_options(cmd, c->plan);
   cmd->add_flag("--resume", *resume, "Continue the run in --out from checkpoints/latest.pt");

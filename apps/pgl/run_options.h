@@ -23,4 +23,19 @@ void add_distributed_options(CLI::App* cmd, Config* c) {
                 "trajectory, changes)");
 }
 
+// What a run does with a step whose loss or gradients are not finite, and resuming with a lower learning
+// rate.
+template <class Config>
+void add_nonfinite_options(CLI::App* cmd, Config* c) {
+  cmd->add_option("--skip-nonfinite", c->skip_nonfinite,
+                  "Skip up to N steps whose loss or gradients are NaN/Inf (counted in metrics) instead of "
+                  "stopping at the first")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("--change-on-resume", c->change_on_resume,
+                "With --resume: accept a new --lr or --clip-grad (recorded in config.json)");
+  cmd->add_option("--debug-nan-at-step", c->debug_nan_at_step, "Tests: make the loss of this step NaN")
+      ->group("");  // hidden
+}
+
 }  // namespace pgl::cli

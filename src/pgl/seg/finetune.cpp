@@ -25,6 +25,7 @@
 #include "pgl/train/checkpoint.h"
 #include "pgl/train/device.h"
 #include "pgl/train/distributed.h"
+#include "pgl/train/nonfinite_guard.h"
 #include "pgl/train/prefetcher.h"
 #include "pgl/train/rank_group.h"
 #include "pgl/train/resume.h"
@@ -252,9 +253,11 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                                                         config.warmup_steps);
 
   FinetuneResult result;
-  int64_t start = 0, rounds_since_best = 0;
+  int64_t start = 0, rounds_since_best = 0, skipped = 0;
+  std::string last_good = "none (no checkpoint yet)";
   if (resume && run.has_checkpoint("latest")) {
     train::Checkpoint ck = train::load_checkpoint(run.checkpoint("latest"), optimizer.get());
+    skipped = ck.meta.value("skipped_steps", int64_t{0});
     train::restore_rng_state(ck);
     torch::NoGradGuard no_grad;
     for (auto& item : net->named_parameters()) item.value().copy_(ck.state[item.key()]);
@@ -262,7 +265,11 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     result.best_mean_dice = ck.meta.value("best_mean_dice", -1.0);
     rounds_since_best = ck.meta.value("val_rounds_since_best", int64_t{0});
     run.log(fmt::format("resumed from {} at step {}", run.checkpoint("latest"), start));
+    last_good = fmt::format("{} (step {})", run.checkpoint("latest"), start);
+    for (const auto& change : config.resume_changes)
+      run.log("changed on resume (--change-on-resume): " + change);
   }
+  train::NonFiniteGuard guard(config.skip_nonfinite, skipped, config.debug_nan_at_step);
   if (group->world_size() > 1) {
     std::vector<torch::Tensor> state;  // every rank starts from rank 0's weights
     for (const auto& item : net->named_parameters()) state.push_back(item.value());
@@ -297,6 +304,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                 {"patch", plan.patch},
                 {"best_mean_dice", result.best_mean_dice},
                 {"val_rounds_since_best", rounds_since_best},
+                {"skipped_steps", guard.skipped()},
                 {"postprocessing", postprocessing.to_json()},
                 {"pgl_version", version()}};
   };
@@ -310,6 +318,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     group->check_identical(tensors, "weights");
     if (group->writes())
       train::save_checkpoint(run.checkpoint(name), {meta(step), state, {}}, optimizer.get());
+    if (name == "latest") last_good = fmt::format("{} (step {})", run.checkpoint(name), step);
   };
 
   SegBatchOptions batch_options;
@@ -378,7 +387,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     torch::Tensor loss;
     {
       train::PrecisionScope precision(config.precision, device.is_cuda());
-      loss = dice_ce_loss(net->forward(batch.image), batch.labels);
+      loss = guard.poisoned(dice_ce_loss(net->forward(batch.image), batch.labels), step);
     }
     optimizer->zero_grad();
     loss.backward();
@@ -387,12 +396,15 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     if (group->world_size() > 1)
       metrics_window.add_value(
           "sync_ms", 1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count());
-    optimizer->step();
     const double value = group->mean(loss.item<double>());  // every rank sees the same value
-    if (!std::isfinite(value))
-      throw Error(run.path(), fmt::format("loss became {} at step {}; lower --lr", value, step));
+    const bool admitted = guard.admit(value, net->parameters(), step, run.path(), last_good);
+    if (admitted) {  // a non-finite step never reaches the optimiser
+      if (config.clip_grad > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), config.clip_grad);
+      optimizer->step();
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    metrics_window.add(value, wait, seconds);
+    if (admitted) metrics_window.add(value, wait, seconds);
+    if (guard.skipped() > 0) metrics_window.add_value("skipped_steps", static_cast<double>(guard.skipped()));
     budget.record(step, seconds);
     progress->update(step + 1, fmt::format("loss {:.4f}", value));
     const int64_t done = step + 1;

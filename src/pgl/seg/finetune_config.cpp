@@ -15,7 +15,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     plan_file, folds, fold, test_split, time_budget, val_split, val_fraction, label_fraction, num_labeled,
     steps, val_every, val_max_cases, optimizer, lr, momentum, weight_decay, warmup_steps, poly_exponent,
     freeze_encoder_steps, mirror_axes, precision, threads, data_workers, prefetch, seed, checkpoint_every,
-    log_every, stop_at, cache, plan, world_size, accept_world_size_change, dist_timeout, device)
+    log_every, stop_at, cache, plan, world_size, accept_world_size_change, dist_timeout, device,
+    skip_nonfinite, debug_nan_at_step, change_on_resume, resume_changes, clip_grad)
 
 FinetuneConfig FinetuneConfig::resolved() const {
   FinetuneConfig c = *this;
@@ -89,10 +90,14 @@ std::string FinetuneConfig::trajectory_hash() const {
   nlohmann::json j = to_json();
   for (const char* key :
        {"out", "threads", "data_workers", "prefetch", "checkpoint_every", "log_every", "cache", "stop_at",
-        "val_max_cases", "accept_world_size_change", "dist_timeout", "device"})
+        "val_max_cases", "accept_world_size_change", "dist_timeout", "device", "skip_nonfinite",
+        "debug_nan_at_step", "change_on_resume", "resume_changes"})
     j.erase(key);
-  if (world_size == 1) j.erase("world_size");  // single-process hashes stay those of before data parallelism
-  if (time_budget > 0) j.erase("steps");       // chosen by the run from its budget
+  if (world_size == 1) j.erase("world_size");
+  if (clip_grad == 0)
+    j.erase("clip_grad");  // hashes of runs from before fine-tuning had --clip-grad  // single-process hashes
+                           // stay those of before data parallelism
+  if (time_budget > 0) j.erase("steps");  // chosen by the run from its budget
   return fnv1a_hex(j.dump());
 }
 

@@ -22,6 +22,7 @@
 #include "pgl/train/checkpoint.h"
 #include "pgl/train/device.h"
 #include "pgl/train/distributed.h"
+#include "pgl/train/nonfinite_guard.h"
 #include "pgl/train/prefetcher.h"
 #include "pgl/train/rank_group.h"
 #include "pgl/train/resume.h"
@@ -77,8 +78,9 @@ plan::TrainingPlan pretrain_plan(const PretrainConfig& c, const std::vector<Data
 
 PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   auto started = std::chrono::steady_clock::now();
-  const c10::Device device = resolve_device(requested.device);  // before any work: a missing GPU fails at once
-  BudgetClock budget_clock;  // the time budget is spent only while the process runs
+  const c10::Device device =
+      resolve_device(requested.device);  // before any work: a missing GPU fails at once
+  BudgetClock budget_clock;              // the time budget is spent only while the process runs
   const LaunchEnvironment launch = launch_environment();
   std::unique_ptr<RankGroup> group = make_rank_group(launch, requested.dist_timeout);
   // A job that torchrun restarted (--max-restarts) continues its run from the latest checkpoint.
@@ -148,14 +150,20 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
   };
   auto schedule = make_schedule();
 
-  int64_t start = 0;
+  int64_t start = 0, skipped = 0;
+  std::string last_good = "none (no checkpoint yet)";
   if (resume && run.has_checkpoint("latest")) {
     Checkpoint ck = load_checkpoint(run.checkpoint("latest"), &optimizer);
+    skipped = ck.meta.value("skipped_steps", int64_t{0});
     restore_rng_state(ck);
     method->load_named_state(ck.state);
     start = ck.meta.at("step").get<int64_t>();
     run.log(fmt::format("resumed from {} at step {}", run.checkpoint("latest"), start));
+    last_good = fmt::format("{} (step {})", run.checkpoint("latest"), start);
+    for (const auto& change : config.resume_changes)
+      run.log("changed on resume (--change-on-resume): " + change);
   }
+  NonFiniteGuard guard(config.skip_nonfinite, skipped, config.debug_nan_at_step);
   if (group->world_size() > 1) {
     // Every rank starts from rank 0's online and target weights and buffers.
     std::vector<torch::Tensor> state;
@@ -181,6 +189,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
                 {"plan", plan.to_json()},
                 {"backbone", plan::backbone_json(plan)},
                 {"backbone_parameters", backbone_parameters},
+                {"skipped_steps", guard.skipped()},
                 {"pgl_version", version()}};
   };
   auto save = [&](const std::string& name, int64_t step) {
@@ -190,6 +199,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     group->check_identical(tensors, "online and target weights");  // the EMA keeps them equal; verified
     if (group->writes())
       save_checkpoint(run.checkpoint(name), {checkpoint_meta(step), state, {}}, &optimizer);
+    last_good = fmt::format("{} (step {})", run.checkpoint(name), step);
   };
 
   SslBatchSource source(pool, batch_options(config, plan, group->rank()));
@@ -218,7 +228,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     torch::Tensor loss;
     {
       PrecisionScope precision(config.precision, device.is_cuda());
-      loss = method->loss(batch);
+      loss = guard.poisoned(method->loss(batch), step);
     }
     optimizer.zero_grad();
     loss.backward();
@@ -227,17 +237,19 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
     if (group->world_size() > 1)  // communication cost per step, for docs/scaling.md
       window.add_value(
           "sync_ms", 1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count());
-    if (config.clip_grad > 0)
-      torch::nn::utils::clip_grad_norm_(method->online_parameters(), config.clip_grad);
-    optimizer.step();
-    method->update_target(step, steps_chosen ? config.steps : std::max(config.steps, step + 1));
-
     const double value = group->mean(loss.item<double>());  // every rank sees the same value
-    if (!std::isfinite(value))
-      throw Error(run.path(),
-                  fmt::format("loss became {} at step {}; lower --lr or set --clip-grad", value, step));
+    // Neither the optimiser nor the EMA sees a non-finite step (the ranks decide alike: same loss, same
+    // averaged gradients).
+    const bool admitted = guard.admit(value, method->online_parameters(), step, run.path(), last_good);
+    if (admitted) {
+      if (config.clip_grad > 0)
+        torch::nn::utils::clip_grad_norm_(method->online_parameters(), config.clip_grad);
+      optimizer.step();
+      method->update_target(step, steps_chosen ? config.steps : std::max(config.steps, step + 1));
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    window.add(value, wait, seconds);
+    if (admitted) window.add(value, wait, seconds);
+    if (guard.skipped() > 0) window.add_value("skipped_steps", static_cast<double>(guard.skipped()));
     budget.record(step, seconds);
     if (std::isfinite(method->target_spread())) window.add_value("target_spread", method->target_spread());
     progress->update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", value, lr));

@@ -29,14 +29,12 @@ PretrainConfig PretrainConfig::resolved() const {
   return c;
 }
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PretrainConfig, data, exclude, out, method, priors,
-                                                intensity_augmentation, preset, base, levels, patch, batch,
-                                                plan_file, plan_from, steps, time_budget, lr, warmup_steps,
-                                                momentum, weight_decay, clip_grad, tau_base, align_size,
-                                                align_samples, min_overlap, precision, threads, data_workers,
-                                                prefetch, seed, checkpoint_every, log_every, cache, stop_at,
-                                                plan, world_size, accept_world_size_change, dist_timeout,
-                                                device)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    PretrainConfig, data, exclude, out, method, priors, intensity_augmentation, preset, base, levels, patch,
+    batch, plan_file, plan_from, steps, time_budget, lr, warmup_steps, momentum, weight_decay, clip_grad,
+    tau_base, align_size, align_samples, min_overlap, precision, threads, data_workers, prefetch, seed,
+    checkpoint_every, log_every, cache, stop_at, plan, world_size, accept_world_size_change, dist_timeout,
+    device, skip_nonfinite, debug_nan_at_step, change_on_resume, resume_changes)
 
 nlohmann::json PretrainConfig::to_json() const { return *this; }
 
@@ -58,7 +56,8 @@ std::string PretrainConfig::trajectory_hash() const {
   nlohmann::json j = to_json();
   for (const char* volatile_key :
        {"out", "steps", "threads", "data_workers", "prefetch", "checkpoint_every", "log_every", "cache",
-        "stop_at", "accept_world_size_change", "dist_timeout", "device"})
+        "stop_at", "accept_world_size_change", "dist_timeout", "device", "skip_nonfinite",
+        "debug_nan_at_step", "change_on_resume", "resume_changes"})
     j.erase(volatile_key);
   if (world_size == 1) j.erase("world_size");  // single-process hashes stay those of before data parallelism
   return fnv1a_hex(j.dump());

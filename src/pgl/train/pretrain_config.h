@@ -40,6 +40,12 @@ struct PretrainConfig {
   std::string precision = "fp32";  // fp32 | bf16 (CPU autocast)
   // Data parallelism (DESIGN.md §5): the number of ranks comes from the launcher (torchrun, SLURM) and is
   // part of the trajectory, since it multiplies the global batch.
+  // Non-finite steps (train/nonfinite_guard.h): how many may be skipped (0: stop at the first); a step made
+  // NaN on purpose (tests; -1: none). --change-on-resume lets --lr and --clip-grad change on --resume, and
+  // records each change in resume_changes.
+  int64_t skip_nonfinite = 0, debug_nan_at_step = -1;
+  bool change_on_resume = false;
+  std::vector<std::string> resume_changes;
   std::string device = "cpu";  // cpu | cuda | cuda:N; may change on --resume (checkpoints are device-free)
   int world_size = 1;
   bool accept_world_size_change = false;  // --resume with another world size continues on a new trajectory

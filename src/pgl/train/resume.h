@@ -39,6 +39,23 @@ Config config_for_resume(const Config& requested, const RunFolder& run) {
                             "from the checkpoint with the new global batch.");
     stored.world_size = wanted.world_size;  // written to config.json: the run continues on a new trajectory
   }
+  if (wanted.change_on_resume) {
+    // --lr and --clip-grad may change (after a non-finite step, say); each change is recorded.
+    Config probe = wanted;
+    probe.lr = stored.lr;
+    probe.clip_grad = stored.clip_grad;
+    if (probe.trajectory_hash() == stored.trajectory_hash()) {
+      auto record = [&](const char* name, double from, double to) {
+        if (from != to)
+          stored.resume_changes.push_back(std::string(name) + " " + std::to_string(from) + " -> " +
+                                          std::to_string(to));
+      };
+      record("lr", stored.lr, wanted.lr);
+      record("clip_grad", stored.clip_grad, wanted.clip_grad);
+      stored.lr = wanted.lr;
+      stored.clip_grad = wanted.clip_grad;
+    }
+  }
   if (wanted.trajectory_hash() != stored.trajectory_hash()) {
     const std::string differences = trajectory_differences(stored, wanted, path);
     throw Error(
@@ -46,7 +63,8 @@ Config config_for_resume(const Config& requested, const RunFolder& run) {
         "--resume continues the stored run, and these settings differ from it: " +
             (differences.empty() ? std::string("several together") : differences) +
             ". Only --threads, --data-workers, --prefetch, --log-every, --checkpoint-every, --stop-at and "
-            "--dist-timeout may change: everything else changes what the run computes (the step count fixes "
+            "--dist-timeout may change (and --lr and --clip-grad with --change-on-resume): everything else "
+            "changes what the run computes (the step count fixes "
             "the "
             "learning-rate schedule, which a longer run would leave half-way). To train further, start "
             "a new run from this one (--init RUN for fine-tuning).");
@@ -59,6 +77,8 @@ Config config_for_resume(const Config& requested, const RunFolder& run) {
   stored.stop_at = wanted.stop_at;
   stored.dist_timeout = wanted.dist_timeout;
   stored.device = wanted.device;
+  stored.skip_nonfinite = wanted.skip_nonfinite;
+  stored.debug_nan_at_step = wanted.debug_nan_at_step;
   return stored;
 }
 
