@@ -2,6 +2,7 @@
 // Exit status: 0 success, 1 bad input or failed run, 2 usage error.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -24,6 +25,9 @@ void ensure_passive_openmp_waiting(char** argv) {
 
 int main(int argc, char** argv) {
   ensure_passive_openmp_waiting(argv);
+  // A file size limit (ulimit -f) must fail the write that meets it, with our error and the temporary file
+  // removed, rather than kill the process half-way through a checkpoint.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"pgl: Prior-Guided Local self-supervised learning for 3D medical image segmentation"};
   app.set_version_flag("--version", "pgl " + pgl::version());
   app.require_subcommand(1);

@@ -62,6 +62,7 @@ void RunFolder::log_metrics(const nlohmann::json& line) {
   std::lock_guard<std::mutex> lock(mutex_);
   metrics_ << line.dump() << "\n";
   metrics_.flush();
+  if (!metrics_) throw Error(file("metrics.jsonl"), "cannot write (disk full or file size limit?)");
 }
 
 void RunFolder::log(const std::string& line) {
@@ -71,6 +72,7 @@ void RunFolder::log(const std::string& line) {
   std::fflush(stdout);
   log_ << line << "\n";
   log_.flush();
+  if (!log_) throw Error(file("log.txt"), "cannot write (disk full or file size limit?)");
 }
 
 }  // namespace pgl::train

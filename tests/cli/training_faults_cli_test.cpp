@@ -1,6 +1,8 @@
-// A step whose loss is not finite (injected with the hidden --debug-nan-at-step) never reaches the optimiser:
-// by default the run stops naming the step and the last good checkpoint, and resumes from it with a lower
-// --lr through --change-on-resume; with --skip-nonfinite it is skipped and counted.
+// Faults during training (docs/reliability.md). A step whose loss is not finite (injected with the hidden
+// --debug-nan-at-step) never reaches the optimiser: by default the run stops naming the step and the last
+// good checkpoint, and resumes from it with a lower --lr through --change-on-resume; with --skip-nonfinite it
+// is skipped and counted. A checkpoint write that fails (a file size limit standing in for a full disk) stops
+// the run with one error and leaves the previous checkpoint intact.
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -79,6 +81,25 @@ TEST_F(NonFinite, FineTuningStopsToo) {
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("step 4: the loss is nan; the model was not updated"), std::string::npos)
       << r.output;
+}
+
+using WriteFailure = NonFinite;
+
+TEST_F(WriteFailure, CheckpointWriteErrorKeepsThePreviousCheckpoint) {
+  const std::string run = scratch_ / "pre";
+  auto r = test::run_pgl("pretrain" + common() + "--stop-at 10 --out " + run);
+  ASSERT_EQ(r.status, 0) << r.output;
+  // 100 KB per file: the checkpoint of step 20 (a few MB) cannot be written.
+  r = test::run_shell("ulimit -f 100; " + test::pgl_binary() + " pretrain" + common() + "--resume --out " +
+                      run);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find(run + "/checkpoints/latest.pt: cannot write file"), std::string::npos) << r.output;
+  for (const auto& e : std::filesystem::directory_iterator(run + "/checkpoints"))
+    EXPECT_EQ(e.path().filename().string().rfind(".tmp", 0), std::string::npos)
+        << "left behind: " << e.path();
+  r = test::run_pgl("pretrain" + common() + "--resume --out " + run);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("at step 10"), std::string::npos) << r.output;
 }
 
 }  // namespace
