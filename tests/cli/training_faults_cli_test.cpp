@@ -102,5 +102,21 @@ TEST_F(WriteFailure, CheckpointWriteErrorKeepsThePreviousCheckpoint) {
   EXPECT_NE(r.output.find("at step 10"), std::string::npos) << r.output;
 }
 
+// Fine-tuning from a pretraining run that did not finish says so, loudly, with the step it took.
+using UnfinishedRun = NonFinite;
+TEST_F(UnfinishedRun, FinetuningFromItWarnsWithItsStep) {
+  const std::string pre = scratch_ / "pre";
+  auto r = test::run_pgl("pretrain" + common() + "--stop-at 10 --out " + pre);
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = test::run_pgl("finetune --data " + dir_ + "/data --cache " + dir_ + "/cache --init " + pre +
+                    " --steps 5 --val-every 5 --threads 2 --out " + scratch_ / "ft");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("WARNING: " + pre +
+                          " is an unfinished run (no checkpoints/final.pt): its weights are "
+                          "those of step 10 of 30"),
+            std::string::npos)
+      << r.output;
+}
+
 }  // namespace
 }  // namespace pgl

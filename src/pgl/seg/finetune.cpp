@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 
@@ -182,6 +183,10 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
 
   CaseSplit split = split_cases(dataset, config);
   InitWeights init = load_init_weights(config.init);
+  if (!init.warning.empty() && group->writes()) {
+    std::fprintf(stderr, "%s\n", init.warning.c_str());  // loud: stderr as well as the run's log
+    run.log(init.warning);
+  }
   std::string cache_root = config.cache.empty() ? default_cache_root() : config.cache;
   plan::TrainingPlan plan =
       resume ? plan::TrainingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))

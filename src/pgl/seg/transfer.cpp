@@ -36,6 +36,14 @@ InitWeights load_init_weights(const std::string& spec) {
       if (item.key().rfind(prefix, 0) == 0)
         init.backbone.insert(item.key().substr(prefix.size()), item.value());
     if (init.backbone.is_empty()) throw Error(path, "checkpoint holds no backbone weights");
+    if (fs::path(path).filename() == "latest.pt") {
+      const auto planned = ck.meta.value("config", nlohmann::json::object()).value("steps", int64_t{0});
+      init.warning = fmt::format(
+          "WARNING: {} is an unfinished run (no checkpoints/final.pt): its weights are those of step {} of "
+          "{} "
+          "(checkpoints/latest.pt), not of a finished pretraining",
+          spec, ck.meta.value("step", int64_t{0}), planned);
+    }
     init.description = ck.meta;
     init.description.erase("config");
     return init;

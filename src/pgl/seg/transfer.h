@@ -14,6 +14,7 @@ struct InitWeights {
   std::string source;            // "random", a run folder or a .pt file
   train::NamedTensors backbone;  // ResUNet3D names (no prefix); empty for random
   nlohmann::json description;    // plan, method, backbone size ... when known
+  std::string warning;           // set when the weights come from an unfinished run (latest.pt, no final.pt)
 };
 
 // "random" | a pretraining run folder (checkpoints/final.pt, else latest.pt) | an exported weights.pt
