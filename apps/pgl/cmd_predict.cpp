@@ -82,7 +82,7 @@ void run_predict(const PredictOptions& o) {
 void register_predict(CLI::App& app) {
   auto o = std::make_shared<PredictOptions>();
   auto* cmd = app.add_subcommand("predict", "Segment volumes with a fine-tuned model");
-  cmd->add_option("--model", o->model, "Fine-tuning run folder or checkpoint file")->required();
+  cmd->add_option("--model", o->model, "Fine-tuning run folder, checkpoint, or packed model (pgl export)")->required();
   cmd->add_option("--input", o->input, "Volume file, DICOM series folder, or folder of volumes")->required();
   cmd->add_option("--out", o->out, "Output folder (CASE.nii.gz label maps)")->required();
   cmd->add_option("--checkpoint", o->checkpoint, "best | final | latest (default: best, else final)");

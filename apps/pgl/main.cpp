@@ -43,9 +43,9 @@ int main(int argc, char** argv) {
 #endif
 #ifdef PGL_HAVE_TRAIN
   pgl::cli::register_pretrain(app);
-  pgl::cli::register_export(app);
 #endif
 #ifdef PGL_HAVE_SEG
+  pgl::cli::register_export(app);  // pretraining backbones and packed fine-tuned models
   pgl::cli::register_finetune(app);
   pgl::cli::register_predict(app);
 #endif

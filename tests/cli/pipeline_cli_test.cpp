@@ -207,8 +207,7 @@ TEST_F(Pipeline, TimeBudgetChoosesTheStepsAndAFoldIsPredictedAndScored) {
 
 TEST_F(Pipeline, FinetuneResumesBitIdenticallyAndRefusesOtherStepsSayingWhy) {
   const std::string excluded = fs::absolute(path("spleen/imagesTr/case_000.nii.gz")).string();
-  const std::string args = " --data " + path("spleen") +
-                           " --init random --preset tiny --val-every 15 " +
+  const std::string args = " --data " + path("spleen") + " --init random --preset tiny --val-every 15 " +
                            "--checkpoint-every 10 --log-every 1 --seed 4 --exclude " + excluded + common_;
   auto r = test::run_pgl("finetune" + args + "--steps 30 --out " + out("full"));
   ASSERT_EQ(r.status, 0) << r.output;
@@ -248,6 +247,24 @@ TEST_F(Pipeline, PredictKeepsTheInputGeometryAndEvaluateScoresIt) {
   r = test::run_pgl("evaluate --pred " + out("pred") + " --ref " + out("ref") + " --out " + out("m.csv"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(fs::exists(out("m_summary.json")));
+}
+
+// `pgl export` packs a fine-tuning run into one file that predicts exactly what the run predicts.
+TEST_F(Pipeline, PackedModelPredictsLikeItsRun) {
+  auto r = test::run_pgl("export " + path("ft") + " --out " + out("model.pt"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("packed model, weights hash"), std::string::npos) << r.output;
+  const std::string image = path("spleen/imagesTr/case_001.nii.gz");
+  r = test::run_pgl("predict --model " + out("model.pt") + " --input " + image + " --out " + out("packed"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = test::run_pgl("predict --model " + path("ft") + " --input " + image + " --out " + out("run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_label_map(out("packed/case_001.nii.gz")).data,
+            read_label_map(out("run/case_001.nii.gz")).data);
+  // A pretraining run still exports its backbone; a packed model is not an initialisation for --init RUN.
+  r = test::run_pgl("export " + path("pre") + " --out " + out("weights.pt"));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find("packed"), std::string::npos) << r.output;
 }
 
 TEST_F(Pipeline, PredictKeepsRealAndReorientedHeaders) {
