@@ -35,6 +35,7 @@
 #include "pgl/train/schedule.h"
 #include "pgl/train/step_window.h"
 #include "pgl/train/time_budget.h"
+#include "pgl/train/training_loop.h"
 
 namespace pgl::seg {
 using nlohmann::json;
@@ -345,13 +346,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   SlidingWindowOptions window;
   window.patch = dhw(plan.patch);
 
-  bool chosen_here = false;  // this process chose the step count (and may revise it)
-  double last_val_seconds = 0;
-  auto progress = steps_chosen ? std::make_unique<Progress>("finetune", config.steps)
-                               : std::make_unique<Progress>("finetune: timing steps",
-                                                            train::StepBudget::kCalibrationSteps);
   net->train();
-  train::StepWindow metrics_window(plan.batch, started);
   auto run_validation = [&](int64_t done) {
     const double t_val = budget_clock.seconds();  // on the budget's clock: a pause is not validation time
     ValidationResult v = validate(net, val_pool, classes, window, config.precision);
@@ -380,89 +375,40 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                         result.best_mean_dice));
     return seconds;
   };
-  for (int64_t step = start; !steps_chosen || step < config.steps; ++step) {
-    auto t0 = std::chrono::steady_clock::now();
-    set_encoder_frozen(net, step < config.freeze_encoder_steps);
-    double wait = 0;
-    SegBatch batch = prefetcher.next(&wait);
-    batch.image = batch.image.to(device);
-    batch.labels = batch.labels.to(device);
-    double lr = schedule->lr(step);
-    train::set_learning_rate(*optimizer, lr);
-    torch::Tensor loss;
-    {
-      train::PrecisionScope precision(config.precision, device.is_cuda());
-      loss = guard.poisoned(dice_ce_loss(net->forward(batch.image), batch.labels), step);
-    }
-    optimizer->zero_grad();
-    loss.backward();
-    const auto t_sync = std::chrono::steady_clock::now();
-    group->average_gradients(net->parameters());
-    if (group->world_size() > 1)
-      metrics_window.add_value(
-          "sync_ms", 1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count());
-    const double value = group->mean(loss.item<double>());  // every rank sees the same value
-    const bool admitted = guard.admit(value, net->parameters(), step, run.path(), last_good);
-    if (admitted) {  // a non-finite step never reaches the optimiser
-      if (config.clip_grad > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), config.clip_grad);
-      optimizer->step();
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (admitted) metrics_window.add(value, wait, seconds);
-    if (guard.skipped() > 0) metrics_window.add_value("skipped_steps", static_cast<double>(guard.skipped()));
-    budget.record(step, seconds);
-    progress->update(step + 1, fmt::format("loss {:.4f}", value));
-    const int64_t done = step + 1;
-    bool validated = false;
-    if (!steps_chosen && budget.calibrated(done)) {
-      // One validation now: its time enters the plan, and its Dice is the curve's first point.
-      const double val_seconds = val_pool.empty() ? 0.0 : run_validation(done);
-      validated = !val_pool.empty();
-      last_val_seconds = val_seconds;
-      config.steps = group->from_rank0(  // rank 0's timing decides for all
-          budget.total_steps(done, elapsed(), val_seconds, config.val_every, 2 * val_seconds + 5));
-      steps_chosen = chosen_here = true;
-      config_json = write_config();
-      schedule = std::make_unique<train::PolySchedule>(config.lr, config.steps, config.poly_exponent,
-                                                       config.warmup_steps);
-      run.log(fmt::format("time budget {:g} min: {:.0f} ms per step, {:.1f} s per validation -> {} steps",
-                          config.time_budget, 1000 * budget.seconds_per_step(), val_seconds, config.steps));
-      progress->finish("calibrated");
-      progress = std::make_unique<Progress>("finetune", config.steps);
-      progress->update(done);
-      save("latest", done);  // a resume from here on follows the chosen schedule, like this run
-    }
-    bool last = steps_chosen && done == config.steps;
-    if (done % config.log_every == 0 || last) {
-      run.log_metrics(metrics_window.flush(done, lr));
-    }
-    if (!val_pool.empty() && steps_chosen && !validated && (done % config.val_every == 0 || last))
-      last_val_seconds = run_validation(done);
-    if (chosen_here && !last && done % config.val_every == 0) {
-      // The step time of the first steps is often not the rest's: the count follows the recent rate.
-      const int64_t k = group->from_rank0(budget.replanned_steps(done, elapsed(), last_val_seconds,
-                                                                 config.val_every, 2 * last_val_seconds + 5));
-      if (std::abs(k - config.steps) * 50 > config.steps) {
-        run.log(fmt::format("time budget: {:.0f} ms per recent step -> {} steps instead of {}",
-                            1000 * budget.recent_seconds_per_step(), k, config.steps));
-        config.steps = k;
-        config_json = write_config();
-        schedule = std::make_unique<train::PolySchedule>(config.lr, config.steps, config.poly_exponent,
-                                                         config.warmup_steps);
-        progress = std::make_unique<Progress>("finetune", config.steps);
-        progress->update(done);
-      }
-    }
-    bool stop = config.stop_at > 0 && done >= config.stop_at && !last;
-    if ((steps_chosen && done % config.checkpoint_every == 0) || last || stop) save("latest", done);
-    result.steps_done = done;
-    if (stop) {
-      progress->finish("stopped");
-      run.log(fmt::format("stopped at step {} (--stop-at); continue with --resume", done));
-      return result;
-    }
-  }
-  progress->finish();
+  train::LoopSettings settings;
+  settings.label = "finetune";
+  settings.start = start;
+  settings.steps = config.steps;
+  settings.steps_chosen = steps_chosen;
+  settings.time_budget = config.time_budget;
+  settings.log_every = config.log_every;
+  settings.checkpoint_every = config.checkpoint_every;
+  settings.stop_at = config.stop_at;
+  settings.val_every = config.val_every;
+  settings.clip_grad = config.clip_grad;
+  settings.batch = plan.batch;
+  train::LoopHooks hooks;
+  hooks.before_step = [&](int64_t step) { set_encoder_frozen(net, step < config.freeze_encoder_steps); };
+  hooks.loss = [&](int64_t, double* wait) {
+    SegBatch batch = prefetcher.next(wait);
+    train::PrecisionScope precision(config.precision, device.is_cuda());
+    return dice_ce_loss(net->forward(batch.image.to(device)), batch.labels.to(device));
+  };
+  hooks.lr = [&](int64_t step) { return schedule->lr(step); };
+  hooks.save = save;
+  hooks.steps_changed = [&](int64_t steps) {
+    config.steps = steps;
+    steps_chosen = true;  // recorded in config.json: a resume keeps the count
+    config_json = write_config();
+    schedule = std::make_unique<train::PolySchedule>(config.lr, config.steps, config.poly_exponent,
+                                                     config.warmup_steps);
+  };
+  if (!val_pool.empty()) hooks.validate = run_validation;
+  const train::LoopOutcome outcome = train::run_training_loop(
+      settings, hooks,
+      {*group, run, *optimizer, net->parameters(), budget, budget_clock, guard, last_good, started});
+  result.steps_done = outcome.steps_done;
+  if (outcome.stopped) return result;
 
   // Post-processing decided on the validation cases with the model that prediction uses (best), then stored
   // in both final checkpoints.

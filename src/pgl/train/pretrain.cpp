@@ -32,6 +32,7 @@
 #include "pgl/train/ssl_batches.h"
 #include "pgl/train/step_window.h"
 #include "pgl/train/time_budget.h"
+#include "pgl/train/training_loop.h"
 
 namespace pgl::train {
 namespace fs = std::filesystem;
@@ -211,92 +212,50 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
       start, steps_chosen ? config.steps : std::numeric_limits<int64_t>::max(), config.data_workers,
       config.prefetch);
 
-  bool chosen_here = false;  // this process chose the step count (and may revise it)
-  auto progress = steps_chosen
-                      ? std::make_unique<Progress>("pretrain", config.steps)
-                      : std::make_unique<Progress>("pretrain: timing steps", StepBudget::kCalibrationSteps);
   method->train();
-  StepWindow window(plan.batch, started);
-  for (int64_t step = start; !steps_chosen || step < config.steps; ++step) {
-    auto t0 = std::chrono::steady_clock::now();
-    double wait = 0;
-    ssl::SslBatch batch = prefetcher.next(&wait);
+  LoopSettings settings;
+  settings.label = "pretrain";
+  settings.start = start;
+  settings.steps = config.steps;
+  settings.steps_chosen = steps_chosen;
+  settings.time_budget = config.time_budget;
+  settings.log_every = config.log_every;
+  settings.checkpoint_every = config.checkpoint_every;
+  settings.stop_at = config.stop_at;
+  settings.clip_grad = config.clip_grad;
+  settings.batch = plan.batch;
+  LoopHooks hooks;
+  hooks.loss = [&](int64_t, double* wait) {
+    ssl::SslBatch batch = prefetcher.next(wait);
     batch.view1 = batch.view1.to(device);
     batch.view2 = batch.view2.to(device);
-    double lr = schedule->lr(step);
-    set_learning_rate(optimizer, lr);
-    torch::Tensor loss;
-    {
-      PrecisionScope precision(config.precision, device.is_cuda());
-      loss = guard.poisoned(method->loss(batch), step);
-    }
-    optimizer.zero_grad();
-    loss.backward();
-    const auto t_sync = std::chrono::steady_clock::now();
-    group->average_gradients(method->online_parameters());  // gradients are complete from here on
-    if (group->world_size() > 1)  // communication cost per step, for docs/scaling.md
-      window.add_value(
-          "sync_ms", 1000 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count());
-    const double value = group->mean(loss.item<double>());  // every rank sees the same value
-    // Neither the optimiser nor the EMA sees a non-finite step (the ranks decide alike: same loss, same
-    // averaged gradients).
-    const bool admitted = guard.admit(value, method->online_parameters(), step, run.path(), last_good);
-    if (admitted) {
-      if (config.clip_grad > 0)
-        torch::nn::utils::clip_grad_norm_(method->online_parameters(), config.clip_grad);
-      optimizer.step();
-      method->update_target(step, steps_chosen ? config.steps : std::max(config.steps, step + 1));
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (admitted) window.add(value, wait, seconds);
-    if (guard.skipped() > 0) window.add_value("skipped_steps", static_cast<double>(guard.skipped()));
-    budget.record(step, seconds);
+    PrecisionScope precision(config.precision, device.is_cuda());
+    return method->loss(batch);
+  };
+  hooks.lr = [&](int64_t step) { return schedule->lr(step); };
+  hooks.save = save;
+  hooks.steps_changed = [&](int64_t steps) {
+    config.steps = steps;
+    steps_chosen = true;
+    config_json = write_config();
+    schedule = make_schedule();
+  };
+  hooks.after_update = [&](int64_t step) {
+    method->update_target(step, steps_chosen ? config.steps : std::max(config.steps, step + 1));
+  };
+  hooks.step_values = [&](StepWindow& window) {
     if (std::isfinite(method->target_spread())) window.add_value("target_spread", method->target_spread());
-    progress->update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", value, lr));
-    if (!steps_chosen && budget.calibrated(step + 1)) {
-      const double elapsed = budget_clock.seconds();
-      config.steps = group->from_rank0(budget.total_steps(step + 1, elapsed, 0, 0, 5));  // rank 0's timing
-      steps_chosen = chosen_here = true;
-      config_json = write_config();
-      schedule = make_schedule();
-      run.log(fmt::format("time budget {:g} min: {:.0f} ms per step -> {} steps", config.time_budget,
-                          1000 * budget.seconds_per_step(), config.steps));
-      progress->finish("calibrated");
-      progress = std::make_unique<Progress>("pretrain", config.steps);
-      progress->update(step + 1);
-      save("latest", step + 1);  // a resume from here on follows the chosen schedule, like this run
-    }
-    if (chosen_here && (step + 1) % config.checkpoint_every == 0 && step + 1 < config.steps) {
-      // The step time of the first steps is often not the rest's: the count follows the recent rate.
-      const double elapsed = budget_clock.seconds();
-      const int64_t k = group->from_rank0(budget.replanned_steps(step + 1, elapsed, 0, 0, 5));
-      if (std::abs(k - config.steps) * 50 > config.steps) {
-        run.log(fmt::format("time budget: {:.0f} ms per recent step -> {} steps instead of {}",
-                            1000 * budget.recent_seconds_per_step(), k, config.steps));
-        config.steps = k;
-        config_json = write_config();
-        schedule = make_schedule();
-        progress = std::make_unique<Progress>("pretrain", config.steps);
-        progress->update(step + 1);
-      }
-    }
-    bool last = steps_chosen && step + 1 == config.steps;
-    if ((step + 1) % config.log_every == 0 || last) {
-      result.final_loss = window.mean_loss();
-      nlohmann::json line = window.flush(step + 1, lr);
-      line["tau"] = method->target_tau(step, std::max(config.steps, step + 1));
-      run.log_metrics(line);
-    }
-    bool stop = config.stop_at > 0 && step + 1 >= config.stop_at && !last;
-    if ((steps_chosen && (step + 1) % config.checkpoint_every == 0) || last || stop) save("latest", step + 1);
-    result.steps_done = step + 1;
-    if (stop) {
-      progress->finish("stopped");
-      run.log(fmt::format("stopped at step {} (--stop-at); continue with --resume", step + 1));
-      return result;
-    }
-  }
-  progress->finish(fmt::format("loss {:.4f}", result.final_loss));
+  };
+  hooks.metrics_line = [&](nlohmann::json& line, int64_t step) {
+    line["tau"] = method->target_tau(step, std::max(config.steps, step + 1));
+  };
+  hooks.status = [](double loss, double lr) { return fmt::format("loss {:.4f} lr {:.2e}", loss, lr); };
+  const LoopOutcome outcome = run_training_loop(
+      settings, hooks,
+      {*group, run, optimizer, method->online_parameters(), budget, budget_clock, guard, last_good, started});
+  result.steps_done = outcome.steps_done;
+  result.final_loss = outcome.final_loss;
+  if (outcome.stopped) return result;
   save("final", config.steps);
   result.seconds = budget_clock.seconds();
   run.log(fmt::format("done: {} steps, final loss {:.4f}, {:.1f} s{}; checkpoints in {}", result.steps_done,

@@ -20,7 +20,7 @@ void StepBudget::record(int64_t step, double seconds) {
   if (step >= kUntimedSteps) recent_.push_back(seconds);
 }
 
-double StepBudget::seconds_per_step() const { return median(times_); }
+double StepBudget::seconds_per_step() const { return times_.empty() ? median(recent_) : median(times_); }
 
 double StepBudget::recent_seconds_per_step() const { return median(recent_); }
 

@@ -27,8 +27,9 @@ class StepBudget {
   // The median of all steps recorded after the untimed ones: the rate for re-planning. (The median of a
   // recent window followed the mix of patches and made the count jump by 30%.)
   double recent_seconds_per_step() const;
-  // True once `steps_done` steps have run and the count should be chosen now.
-  bool calibrated(int64_t steps_done) const { return active() && steps_done == kCalibrationSteps; }
+  // True once `steps_done` steps have run and the count should be chosen now (asked until it is chosen; a
+  // run resumed past the calibration steps without a count chooses at once, never runs on unbounded).
+  bool calibrated(int64_t steps_done) const { return active() && steps_done >= kCalibrationSteps; }
   double seconds_per_step() const;
 
   // The total step count: the steps done, plus as many as fit in what is left of the budget after

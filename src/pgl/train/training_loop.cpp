@@ -1,0 +1,115 @@
+#include "pgl/train/training_loop.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "pgl/core/progress.h"
+#include "pgl/train/schedule.h"
+
+namespace pgl::train {
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+}  // namespace
+
+LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
+  LoopOutcome out;
+  out.steps_done = s.start;
+  bool chosen_here = false;  // this process chose the step count (and may revise it)
+  double last_val_seconds = 0;
+  auto progress = s.steps_chosen
+                      ? std::make_unique<Progress>(s.label, s.steps)
+                      : std::make_unique<Progress>(s.label + ": timing steps", StepBudget::kCalibrationSteps);
+  auto restart_progress = [&](int64_t done) {
+    progress = std::make_unique<Progress>(s.label, s.steps);
+    progress->update(done);
+  };
+  StepWindow window(s.batch, p.started);
+  for (int64_t step = s.start; !s.steps_chosen || step < s.steps; ++step) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (h.before_step) h.before_step(step);
+    const double lr = h.lr(step);
+    set_learning_rate(p.optimizer, lr);
+    double wait = 0;
+    torch::Tensor loss = p.guard.poisoned(h.loss(step, &wait), step);
+    p.optimizer.zero_grad();
+    loss.backward();
+    const auto t_sync = std::chrono::steady_clock::now();
+    p.group.average_gradients(p.parameters);  // gradients are complete from here on
+    if (p.group.world_size() > 1) window.add_value("sync_ms", 1000 * seconds_since(t_sync));
+    const double value = p.group.mean(loss.item<double>());  // every rank sees the same value
+    // Neither the optimiser nor the EMA sees a non-finite step (the ranks decide alike: same loss, same
+    // averaged gradients).
+    const bool admitted = p.guard.admit(value, p.parameters, step, p.run.path(), p.last_good);
+    if (admitted) {
+      if (s.clip_grad > 0) torch::nn::utils::clip_grad_norm_(p.parameters, s.clip_grad);
+      p.optimizer.step();
+      if (h.after_update) h.after_update(step);
+    }
+    const double seconds = seconds_since(t0);
+    if (admitted) window.add(value, wait, seconds);
+    if (p.guard.skipped() > 0) window.add_value("skipped_steps", static_cast<double>(p.guard.skipped()));
+    if (h.step_values) h.step_values(window);
+    p.budget.record(step, seconds);
+    progress->update(step + 1, h.status ? h.status(value, lr) : fmt::format("loss {:.4f}", value));
+    const int64_t done = step + 1;
+
+    bool validated = false;
+    if (!s.steps_chosen && p.budget.calibrated(done)) {
+      // With validation, one round now: its time enters the plan, and its Dice is the curve's first point.
+      const double val_seconds = h.validate ? h.validate(done) : 0.0;
+      validated = static_cast<bool>(h.validate);
+      last_val_seconds = val_seconds;
+      s.steps = p.group.from_rank0(  // rank 0's timing decides for all
+          p.budget.total_steps(done, p.clock.seconds(), val_seconds, s.val_every, 2 * val_seconds + 5));
+      s.steps_chosen = chosen_here = true;
+      h.steps_changed(s.steps);
+      p.run.log(fmt::format("time budget {:g} min: {:.0f} ms per step{} -> {} steps", s.time_budget,
+                            1000 * p.budget.seconds_per_step(),
+                            h.validate ? fmt::format(", {:.1f} s per validation", val_seconds) : "",
+                            s.steps));
+      progress->finish("calibrated");
+      restart_progress(done);
+      h.save("latest", done);  // a resume from here on follows the chosen schedule, like this run
+    }
+    const bool last = s.steps_chosen && done == s.steps;
+    if (done % s.log_every == 0 || last) {
+      out.final_loss = window.mean_loss();
+      nlohmann::json line = window.flush(done, lr);
+      if (h.metrics_line) h.metrics_line(line, step);
+      p.run.log_metrics(line);
+    }
+    const bool val_round = h.validate && s.val_every > 0 && done % s.val_every == 0;
+    if (h.validate && s.steps_chosen && !validated && (val_round || last))
+      last_val_seconds = h.validate(done);
+    const bool replan_point = h.validate ? val_round : done % s.checkpoint_every == 0;
+    if (chosen_here && !last && replan_point) {
+      // The step time of the first steps is often not the rest's: the count follows the measured rate.
+      const int64_t k = p.group.from_rank0(p.budget.replanned_steps(done, p.clock.seconds(), last_val_seconds,
+                                                                    s.val_every, 2 * last_val_seconds + 5));
+      if (std::abs(k - s.steps) * 50 > s.steps) {
+        p.run.log(fmt::format("time budget: {:.0f} ms per step -> {} steps instead of {}",
+                              1000 * p.budget.recent_seconds_per_step(), k, s.steps));
+        s.steps = k;
+        h.steps_changed(k);
+        restart_progress(done);
+      }
+    }
+    const bool stop = s.stop_at > 0 && done >= s.stop_at && !last;
+    if ((s.steps_chosen && done % s.checkpoint_every == 0) || last || stop) h.save("latest", done);
+    out.steps_done = done;
+    if (stop) {
+      progress->finish("stopped");
+      p.run.log(fmt::format("stopped at step {} (--stop-at); continue with --resume", done));
+      out.stopped = true;
+      return out;
+    }
+  }
+  progress->finish(fmt::format("loss {:.4f}", out.final_loss));
+  return out;
+}
+
+}  // namespace pgl::train
