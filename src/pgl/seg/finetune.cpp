@@ -375,18 +375,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                         result.best_mean_dice));
     return seconds;
   };
-  train::LoopSettings settings;
-  settings.label = "finetune";
-  settings.start = start;
-  settings.steps = config.steps;
-  settings.steps_chosen = steps_chosen;
-  settings.time_budget = config.time_budget;
-  settings.log_every = config.log_every;
-  settings.checkpoint_every = config.checkpoint_every;
-  settings.stop_at = config.stop_at;
+  train::LoopSettings settings = train::loop_settings("finetune", config, start, steps_chosen, plan.batch);
   settings.val_every = config.val_every;
-  settings.clip_grad = config.clip_grad;
-  settings.batch = plan.batch;
   train::LoopHooks hooks;
   hooks.before_step = [&](int64_t step) { set_encoder_frozen(net, step < config.freeze_encoder_steps); };
   hooks.loss = [&](int64_t, double* wait) {

@@ -7,6 +7,7 @@
 #include "pgl/core/error.h"
 #include "pgl/core/hash.h"
 #include "pgl/nn/presets.h"
+#include "pgl/train/execution_settings.h"
 
 namespace pgl::seg {
 
@@ -88,15 +89,12 @@ FinetuneConfig FinetuneConfig::from_json(const nlohmann::json& j, const std::str
 
 std::string FinetuneConfig::trajectory_hash() const {
   nlohmann::json j = to_json();
-  for (const char* key :
-       {"out", "threads", "data_workers", "prefetch", "checkpoint_every", "log_every", "cache", "stop_at",
-        "val_max_cases", "accept_world_size_change", "dist_timeout", "device", "skip_nonfinite",
-        "debug_nan_at_step", "change_on_resume", "resume_changes"})
-    j.erase(key);
+  for (const char* key : train::kExecutionSettings) j.erase(key);
+  for (const char* key : train::kRunBookkeeping) j.erase(key);
+  j.erase("val_max_cases");
+  // Hashes of single-process runs and of runs without clipping stay those from before these settings.
   if (world_size == 1) j.erase("world_size");
-  if (clip_grad == 0)
-    j.erase("clip_grad");  // hashes of runs from before fine-tuning had --clip-grad  // single-process hashes
-                           // stay those of before data parallelism
+  if (clip_grad == 0) j.erase("clip_grad");
   if (time_budget > 0) j.erase("steps");  // chosen by the run from its budget
   return fnv1a_hex(j.dump());
 }

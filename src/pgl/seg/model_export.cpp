@@ -7,19 +7,13 @@
 #include "pgl/core/json_file.h"
 #include "pgl/core/version.h"
 #include "pgl/train/checkpoint.h"
+#include "pgl/train/run_folder.h"
 
 namespace pgl::seg {
 namespace fs = std::filesystem;
 
 std::string export_model(const std::string& run_folder, const std::string& out_path) {
-  std::string path;
-  for (const char* name : {"best", "final"}) {
-    const auto candidate = (fs::path(run_folder) / "checkpoints" / (std::string(name) + ".pt")).string();
-    if (fs::exists(candidate)) {
-      path = candidate;
-      break;
-    }
-  }
+  const std::string path = train::find_checkpoint(run_folder, {"best", "final"});
   if (path.empty()) throw Error(run_folder, "no finished fine-tuning here (checkpoints/best.pt or final.pt)");
   train::Checkpoint ck = train::load_checkpoint(path);
   if (ck.meta.value("kind", "") != "finetune")

@@ -11,6 +11,7 @@
 #include "pgl/seg/validation.h"
 #include "pgl/train/checkpoint.h"
 #include "pgl/train/device.h"
+#include "pgl/train/run_folder.h"
 
 namespace pgl::seg {
 namespace fs = std::filesystem;
@@ -19,16 +20,8 @@ Predictor Predictor::load(const std::string& model, const std::string& which, co
   const c10::Device where = train::resolve_device(device);  // a missing GPU fails before any work
   std::string path = model;
   if (fs::is_directory(model)) {
-    std::vector<std::string> order =
-        which.empty() ? std::vector<std::string>{"best", "final", "latest"} : std::vector<std::string>{which};
-    path.clear();
-    for (const auto& name : order) {
-      auto candidate = (fs::path(model) / "checkpoints" / (name + ".pt")).string();
-      if (fs::exists(candidate)) {
-        path = candidate;
-        break;
-      }
-    }
+    path = train::find_checkpoint(model, which.empty() ? std::vector<std::string>{"best", "final", "latest"}
+                                                       : std::vector<std::string>{which});
     if (path.empty()) throw Error(model, "no fine-tuned checkpoint in this run folder");
   }
   train::Checkpoint ck = train::load_checkpoint(path);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "pgl/core/error.h"
+#include "pgl/train/run_folder.h"
 
 namespace pgl::seg {
 namespace fs = std::filesystem;
@@ -24,17 +25,13 @@ InitWeights load_init_weights(const std::string& spec) {
   init.source = spec;
   if (spec == "random") return init;
   if (fs::is_directory(spec)) {
-    std::string path = (fs::path(spec) / "checkpoints" / "final.pt").string();
-    if (!fs::exists(path)) path = (fs::path(spec) / "checkpoints" / "latest.pt").string();
-    if (!fs::exists(path))
+    const std::string path = train::find_checkpoint(spec, {"final", "latest"});
+    if (path.empty())
       throw Error(spec, "no checkpoint in this run folder (checkpoints/final.pt or latest.pt)");
     train::Checkpoint ck = train::load_checkpoint(path);
     std::string kind = ck.meta.value("kind", "");
     // A pretraining run holds online.backbone.*; a fine-tuning run holds backbone.* (re-fine-tuning).
-    std::string prefix = kind == "pretrain" ? "online.backbone." : "backbone.";
-    for (const auto& item : ck.state)
-      if (item.key().rfind(prefix, 0) == 0)
-        init.backbone.insert(item.key().substr(prefix.size()), item.value());
+    init.backbone = train::tensors_under(ck.state, kind == "pretrain" ? "online.backbone." : "backbone.");
     if (init.backbone.is_empty()) throw Error(path, "checkpoint holds no backbone weights");
     if (fs::path(path).filename() == "latest.pt") {
       const auto planned = ck.meta.value("config", nlohmann::json::object()).value("steps", int64_t{0});

@@ -120,4 +120,11 @@ void save_state_dict(const std::string& path, const NamedTensors& tensors) {
 
 NamedTensors load_state_dict(const std::string& path) { return from_dict(load_pickle(path), path); }
 
+NamedTensors tensors_under(const NamedTensors& state, const std::string& prefix) {
+  NamedTensors out;
+  for (const auto& item : state)
+    if (item.key().rfind(prefix, 0) == 0) out.insert(item.key().substr(prefix.size()), item.value());
+  return out;
+}
+
 }  // namespace pgl::train

@@ -30,6 +30,9 @@ Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* opt
 // Resuming a run: the default CPU generator continues from where the checkpoint left it.
 void restore_rng_state(const Checkpoint& checkpoint);
 
+// The tensors whose names start with `prefix`, with the prefix removed ("online.backbone." -> the backbone).
+NamedTensors tensors_under(const NamedTensors& state, const std::string& prefix);
+
 // Writes a plain {name: tensor} dict that Python's torch.load returns as a dict of tensors.
 void save_state_dict(const std::string& path, const NamedTensors& tensors);
 NamedTensors load_state_dict(const std::string& path);

@@ -213,17 +213,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
       config.prefetch);
 
   method->train();
-  LoopSettings settings;
-  settings.label = "pretrain";
-  settings.start = start;
-  settings.steps = config.steps;
-  settings.steps_chosen = steps_chosen;
-  settings.time_budget = config.time_budget;
-  settings.log_every = config.log_every;
-  settings.checkpoint_every = config.checkpoint_every;
-  settings.stop_at = config.stop_at;
-  settings.clip_grad = config.clip_grad;
-  settings.batch = plan.batch;
+  const LoopSettings settings = loop_settings("pretrain", config, start, steps_chosen, plan.batch);
   LoopHooks hooks;
   hooks.loss = [&](int64_t, double* wait) {
     ssl::SslBatch batch = prefetcher.next(wait);
@@ -264,17 +254,11 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
 }
 
 void export_backbone(const std::string& run_folder, const std::string& out_path) {
-  fs::path folder(run_folder);
-  std::string path = (folder / "checkpoints" / "final.pt").string();
-  if (!fs::exists(path)) path = (folder / "checkpoints" / "latest.pt").string();
-  if (!fs::exists(path))
-    throw Error(run_folder, "no checkpoint to export (checkpoints/final.pt or latest.pt)");
+  const std::string path = find_checkpoint(run_folder, {"final", "latest"});
+  if (path.empty()) throw Error(run_folder, "no checkpoint to export (checkpoints/final.pt or latest.pt)");
   Checkpoint ck = load_checkpoint(path);
   if (ck.meta.value("kind", "") != "pretrain") throw Error(path, "not a pretraining checkpoint");
-  const std::string prefix = "online.backbone.";
-  NamedTensors backbone;
-  for (const auto& item : ck.state)
-    if (item.key().rfind(prefix, 0) == 0) backbone.insert(item.key().substr(prefix.size()), item.value());
+  const NamedTensors backbone = tensors_under(ck.state, "online.backbone.");
   if (backbone.is_empty()) throw Error(path, "checkpoint holds no online backbone");
   save_state_dict(out_path, backbone);
   std::string json_path = out_path;

@@ -6,6 +6,7 @@
 #include "pgl/core/hash.h"
 #include "pgl/nn/presets.h"
 #include "pgl/ssl/aligner.h"
+#include "pgl/train/execution_settings.h"
 
 namespace pgl::train {
 
@@ -54,11 +55,9 @@ PretrainConfig PretrainConfig::from_json(const nlohmann::json& j, const std::str
 
 std::string PretrainConfig::trajectory_hash() const {
   nlohmann::json j = to_json();
-  for (const char* volatile_key :
-       {"out", "steps", "threads", "data_workers", "prefetch", "checkpoint_every", "log_every", "cache",
-        "stop_at", "accept_world_size_change", "dist_timeout", "device", "skip_nonfinite",
-        "debug_nan_at_step", "change_on_resume", "resume_changes"})
-    j.erase(volatile_key);
+  for (const char* key : kExecutionSettings) j.erase(key);
+  for (const char* key : kRunBookkeeping) j.erase(key);
+  j.erase("steps");
   if (world_size == 1) j.erase("world_size");  // single-process hashes stay those of before data parallelism
   return fnv1a_hex(j.dump());
 }

@@ -4,6 +4,7 @@
 #include "pgl/core/error.h"
 #include "pgl/core/json_file.h"
 #include "pgl/core/version.h"
+#include "pgl/train/execution_settings.h"
 #include "pgl/train/run_folder.h"
 
 namespace pgl::train {
@@ -69,17 +70,10 @@ Config config_for_resume(const Config& requested, const RunFolder& run) {
             "learning-rate schedule, which a longer run would leave half-way). To train further, start "
             "a new run from this one (--init RUN for fine-tuning).");
   }
-  stored.threads = wanted.threads;
-  stored.data_workers = wanted.data_workers;
-  stored.prefetch = wanted.prefetch;
-  stored.log_every = wanted.log_every;
-  stored.checkpoint_every = wanted.checkpoint_every;
-  stored.stop_at = wanted.stop_at;
-  stored.dist_timeout = wanted.dist_timeout;
-  stored.device = wanted.device;
-  stored.skip_nonfinite = wanted.skip_nonfinite;
-  stored.debug_nan_at_step = wanted.debug_nan_at_step;
-  return stored;
+  nlohmann::json resumed = stored.to_json();
+  const nlohmann::json command_line = wanted.to_json();
+  for (const char* key : kExecutionSettings) resumed[key] = command_line.at(key);
+  return Config::from_json(resumed, path);
 }
 
 // RUN/config.json: the resolved settings with their trajectory hash and the pgl version; a --time-budget run

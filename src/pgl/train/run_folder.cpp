@@ -29,6 +29,14 @@ std::string RunFolder::checkpoint(const std::string& name) const {
   return (fs::path(path_) / "checkpoints" / (name + ".pt")).string();
 }
 
+std::string find_checkpoint(const std::string& run_folder, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    const auto path = (fs::path(run_folder) / "checkpoints" / (name + ".pt")).string();
+    if (fs::exists(path)) return path;
+  }
+  return "";
+}
+
 bool RunFolder::has_checkpoint(const std::string& name) const { return fs::exists(checkpoint(name)); }
 
 void RunFolder::write_json(const std::string& name, const nlohmann::json& j) const {

@@ -5,8 +5,13 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace pgl::train {
+
+// The first of checkpoints/NAME.pt in a run folder, in the order given (e.g. {"best", "final", "latest"}),
+// or "" when there is none. Reading a run folder needs no RunFolder (which may create it).
+std::string find_checkpoint(const std::string& run_folder, const std::vector<std::string>& names);
 
 class RunFolder {
  public:

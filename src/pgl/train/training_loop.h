@@ -9,6 +9,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pgl/train/nonfinite_guard.h"
@@ -31,6 +32,24 @@ struct LoopSettings {
   double clip_grad = 0;   // max global gradient norm; 0 = off
   int64_t batch = 1;      // per rank (samples/s)
 };
+
+// The settings every run's config holds alike (PretrainConfig, FinetuneConfig).
+template <class Config>
+LoopSettings loop_settings(std::string label, const Config& config, int64_t start, bool steps_chosen,
+                           int64_t batch) {
+  LoopSettings s;
+  s.label = std::move(label);
+  s.start = start;
+  s.steps = config.steps;
+  s.steps_chosen = steps_chosen;
+  s.time_budget = config.time_budget;
+  s.log_every = config.log_every;
+  s.checkpoint_every = config.checkpoint_every;
+  s.stop_at = config.stop_at;
+  s.clip_grad = config.clip_grad;
+  s.batch = batch;
+  return s;
+}
 
 struct LoopHooks {
   std::function<torch::Tensor(int64_t step, double* data_wait)> loss;  // forward of this rank's batch
