@@ -61,6 +61,7 @@ void register_finetune(CLI::App& app) {
   add_distributed_options(cmd, c.get());
   add_device_option(cmd, &c->device);
   add_nonfinite_options(cmd, c.get());
+  add_profile_option(cmd, c.get());
   cmd->add_option("--clip-grad", c->clip_grad, "Clip the global gradient norm (0 = off)")
       ->capture_default_str();
   cmd->add_option("--cache", c->cache, "Preprocessing cache folder (default: $PGL_CACHE or ~/.cache/pgl)");

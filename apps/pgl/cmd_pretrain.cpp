@@ -53,6 +53,7 @@ void register_pretrain(CLI::App& app) {
   add_distributed_options(cmd, c.get());
   add_device_option(cmd, &c->device);
   add_nonfinite_options(cmd, c.get());
+  add_profile_option(cmd, c.get());
   cmd->add_flag("--resume", *resume, "Continue the run in --out from checkpoints/latest.pt");
   cmd->footer("Example: pgl pretrain --data phantoms/ --preset tiny --steps 200 --out runs/pgl-tiny");
   cmd->callback([c, resume] { train::run_pretraining(*c, *resume); });

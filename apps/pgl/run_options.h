@@ -38,4 +38,12 @@ void add_nonfinite_options(CLI::App* cmd, Config* c) {
       ->group("");  // hidden
 }
 
+// Where a step's time goes: the LibTorch ops of a few steps as a Chrome trace.
+template <class Config>
+void add_profile_option(CLI::App* cmd, Config* c) {
+  cmd->add_option("--profile", c->profile,
+                  "Write a Chrome trace (chrome://tracing, Perfetto) of the LibTorch ops of 3 steps, after 3 "
+                  "warm-up steps, to this file; per-op totals: bench/profile_summary.py FILE");
+}
+
 }  // namespace pgl::cli

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace {
 
 using pgl::train::StepWindow;
@@ -31,6 +33,17 @@ TEST(StepWindow, NamedValuesAreAveragedOverTheStepsThatGaveThem) {
   EXPECT_DOUBLE_EQ(line["target_spread"].get<double>(), 0.4);
   window.add(1.0, 0.0, 1.0);
   EXPECT_FALSE(window.flush(4, 0.0).contains("target_spread"));  // not carried into the next window
+}
+
+TEST(StepWindow, AWindowWithoutStepsHasNoLossOrTiming) {
+  StepWindow window(2, StepWindow::Clock::now());
+  window.add_value("skipped_steps", 3.0);  // every step of the window was skipped as non-finite
+  const nlohmann::json line = window.flush(10, 1e-3);
+  EXPECT_EQ(line["step"], 10);
+  EXPECT_FALSE(line.contains("loss"));
+  EXPECT_FALSE(line.contains("step_ms"));
+  EXPECT_DOUBLE_EQ(line["skipped_steps"].get<double>(), 3.0);
+  EXPECT_TRUE(std::isnan(window.mean_loss()));
 }
 
 }  // namespace

@@ -5,9 +5,9 @@
 
 namespace pgl::train {
 
-inline constexpr std::array<const char*, 10> kExecutionSettings = {
-    "threads", "data_workers", "prefetch", "log_every",      "checkpoint_every",
-    "stop_at", "dist_timeout", "device",   "skip_nonfinite", "debug_nan_at_step"};
+inline constexpr std::array<const char*, 11> kExecutionSettings = {
+    "threads",      "data_workers", "prefetch",       "log_every",         "checkpoint_every", "stop_at",
+    "dist_timeout", "device",       "skip_nonfinite", "debug_nan_at_step", "profile"};
 
 // Also left out of the hash: where the run lives and what was said about its resumption.
 inline constexpr std::array<const char*, 5> kRunBookkeeping = {"out", "cache", "accept_world_size_change",

@@ -35,7 +35,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     batch, plan_file, plan_from, steps, time_budget, lr, warmup_steps, momentum, weight_decay, clip_grad,
     tau_base, align_size, align_samples, min_overlap, precision, threads, data_workers, prefetch, seed,
     checkpoint_every, log_every, cache, stop_at, plan, world_size, accept_world_size_change, dist_timeout,
-    device, skip_nonfinite, debug_nan_at_step, change_on_resume, resume_changes)
+    device, skip_nonfinite, debug_nan_at_step, change_on_resume, resume_changes, profile)
 
 nlohmann::json PretrainConfig::to_json() const { return *this; }
 

@@ -44,6 +44,7 @@ struct PretrainConfig {
   // NaN on purpose (tests; -1: none). --change-on-resume lets --lr and --clip-grad change on --resume, and
   // records each change in resume_changes.
   int64_t skip_nonfinite = 0, debug_nan_at_step = -1;
+  std::string profile;  // a Chrome trace of a few steps (--profile)
   bool change_on_resume = false;
   std::vector<std::string> resume_changes;
   std::string device = "cpu";  // cpu | cuda | cuda:N; may change on --resume (checkpoints are device-free)

@@ -4,6 +4,7 @@
 // its own averaged values by name (target_spread) and sets the rest on the returned line (tau).
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,18 +30,24 @@ class StepWindow {
     sum += value;
     ++count;
   }
-  double mean_loss() const { return steps_ > 0 ? loss_ / static_cast<double>(steps_) : 0.0; }
+  // NaN for a window without steps (every one skipped as non-finite): there is no loss to report.
+  double mean_loss() const {
+    return steps_ > 0 ? loss_ / static_cast<double>(steps_) : std::numeric_limits<double>::quiet_NaN();
+  }
 
-  // The metrics line for `step` (the number of steps done), then a new window starts.
+  // The metrics line for `step` (the number of steps done), then a new window starts. A window whose steps
+  // were all skipped has no loss or timing fields, rather than zeros that a plot would show as values.
   nlohmann::json flush(int64_t step, double lr) {
     const double n = static_cast<double>(steps_);
     nlohmann::json line = {{"step", step},
-                           {"loss", mean_loss()},
                            {"lr", lr},
-                           {"step_ms", n > 0 ? 1000 * time_ / n : 0.0},
-                           {"samples_per_s", time_ > 0 ? static_cast<double>(batch_) * n / time_ : 0.0},
-                           {"data_wait", time_ > 0 ? wait_ / time_ : 0.0},
                            {"elapsed_s", std::chrono::duration<double>(Clock::now() - started_).count()}};
+    if (steps_ > 0) {
+      line["loss"] = mean_loss();
+      line["step_ms"] = 1000 * time_ / n;
+      line["samples_per_s"] = time_ > 0 ? static_cast<double>(batch_) * n / time_ : 0.0;
+      line["data_wait"] = time_ > 0 ? wait_ / time_ : 0.0;
+    }
     for (const auto& [name, sum_count] : extras_)
       line[name] = sum_count.first / static_cast<double>(sum_count.second);
     extras_.clear();

@@ -1,10 +1,13 @@
 #include "pgl/train/training_loop.h"
 
 #include <fmt/format.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <cstdlib>
 #include <memory>
+#include <sstream>
 
+#include "pgl/core/atomic_file.h"
 #include "pgl/core/progress.h"
 #include "pgl/train/schedule.h"
 
@@ -28,7 +31,19 @@ LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
     progress->update(done);
   };
   StepWindow window(s.batch, p.started);
+  // --profile: the ops of a few steps after a warm-up, from the legacy profiler (no Kineto needed)
+  std::ostringstream trace;
+  std::unique_ptr<torch::autograd::profiler::RecordProfile> profiler;
+  const int64_t profile_from = s.start + kProfileWarmup, profile_to = profile_from + kProfileSteps;
+  auto finish_profile = [&](int64_t done) {
+    if (!profiler) return;
+    profiler.reset();  // writes the trace
+    if (p.run.writes()) write_text_atomically(s.profile, trace.str());
+    p.run.log(fmt::format("profile of steps {}-{} written to {}", profile_from + 1, done, s.profile));
+  };
   for (int64_t step = s.start; !s.steps_chosen || step < s.steps; ++step) {
+    if (!s.profile.empty() && step == profile_from)
+      profiler = std::make_unique<torch::autograd::profiler::RecordProfile>(trace);
     const auto t0 = std::chrono::steady_clock::now();
     if (h.before_step) h.before_step(step);
     const double lr = h.lr(step);
@@ -56,6 +71,7 @@ LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
     p.budget.record(step, seconds);
     progress->update(step + 1, h.status ? h.status(value, lr) : fmt::format("loss {:.4f}", value));
     const int64_t done = step + 1;
+    if (done == profile_to) finish_profile(done);
 
     bool validated = false;
     if (!s.steps_chosen && p.budget.calibrated(done)) {
@@ -102,12 +118,14 @@ LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
     if ((s.steps_chosen && done % s.checkpoint_every == 0) || last || stop) h.save("latest", done);
     out.steps_done = done;
     if (stop) {
+      finish_profile(done);
       progress->finish("stopped");
       p.run.log(fmt::format("stopped at step {} (--stop-at); continue with --resume", done));
       out.stopped = true;
       return out;
     }
   }
+  finish_profile(out.steps_done);  // a run shorter than the profile's steps
   progress->finish(fmt::format("loss {:.4f}", out.final_loss));
   return out;
 }

@@ -31,7 +31,9 @@ struct LoopSettings {
                           // checkpoints
   double clip_grad = 0;   // max global gradient norm; 0 = off
   int64_t batch = 1;      // per rank (samples/s)
+  std::string profile;    // a file: the Chrome trace of kProfileSteps steps after kProfileWarmup (--profile)
 };
+inline constexpr int64_t kProfileWarmup = 3, kProfileSteps = 3;
 
 // The settings every run's config holds alike (PretrainConfig, FinetuneConfig).
 template <class Config>
@@ -48,6 +50,7 @@ LoopSettings loop_settings(std::string label, const Config& config, int64_t star
   s.stop_at = config.stop_at;
   s.clip_grad = config.clip_grad;
   s.batch = batch;
+  s.profile = config.profile;
   return s;
 }
 
