@@ -25,7 +25,8 @@ void run_report(ReportCommandOptions o) {
   o.report.write_summary = !o.no_summary;
   const report::ReportResult r = report::write_report(o.exp, o.out, o.report);
   for (const std::string& w : r.warnings) std::fprintf(stderr, "pgl: warning: %s\n", w.c_str());
-  if (o.report.write_summary) std::printf("wrote %s/summary.json, summary.md and plots/\n", o.exp.c_str());
+  if (o.report.write_summary)
+    std::printf("wrote %s/summary.json, summary.md, comparisons.csv and plots/\n", o.exp.c_str());
   std::printf("wrote %s (%.1f MB, self-contained)\n", r.path.c_str(), static_cast<double>(r.bytes) / 1e6);
 }
 

@@ -5,8 +5,10 @@
 // Dice of class 1 (and of class 2, except case c4 where class 2 is NaN: both masks empty) is
 //   random: 0.70 + 0.10 * fraction_index + 0.01 * seed + e[case],  e = {0, 0.02, 0.04, 0.06}
 //   byol:   random + {0.01, -0.01, 0.02, 0.00}[case]
-//   pgl:    random + {0.02, 0.03, 0.01, 0.04}[case]
-// so the case scores equal the class-1 Dice, and the gains over random are the per-case offsets exactly.
+//   pgl:    random + {0.02, 0.03, 0.01, 0.04}[case] + 0.01 * seed
+// so the case scores equal the class-1 Dice, and the gains over random are the per-case offsets exactly:
+// byol's gain is the same in both seeds (+0.005 at every fraction), pgl's moves with the seed (+0.025 in seed
+// 0, +0.035 in seed 1).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -33,7 +35,7 @@ inline const double kPglGain[] = {0.02, 0.03, 0.01, 0.04};
 inline double fixture_dice(const std::string& method, size_t fraction_index, int seed, size_t case_index) {
   double v = 0.70 + 0.10 * static_cast<double>(fraction_index) + 0.01 * seed + kCaseOffset[case_index];
   if (method == "byol") v += kByolGain[case_index];
-  if (method == "pgl") v += kPglGain[case_index];
+  if (method == "pgl") v += kPglGain[case_index] + 0.01 * seed;
   return v;
 }
 

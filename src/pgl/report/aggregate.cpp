@@ -19,6 +19,23 @@ std::string ExperimentStats::class_name(int label) const {
   return it != class_names.end() && !it->second.empty() ? it->second : fmt::format("class {}", label);
 }
 
+std::vector<int> Comparison::seeds() const {
+  std::vector<int> seeds;
+  for (const SeedDifference& d : per_seed) seeds.push_back(d.seed);
+  return seeds;
+}
+
+bool Comparison::significant() const {
+  return tested() && std::isfinite(over_seeds.p_t) && over_seeds.p_t < kSignificanceLevel;
+}
+
+std::string Comparison::verdict() const {
+  if (per_seed.empty()) return "no paired cases";
+  if (!tested()) return "1 seed: not tested";
+  if (!significant()) return "not significant";
+  return fmt::format("{} (p < {:g})", over_seeds.mean_diff > 0 ? "higher" : "lower", kSignificanceLevel);
+}
+
 namespace {
 
 // Rows of one (method, fraction), grouped: seed -> case -> rows.
@@ -93,10 +110,10 @@ Comparison compare(const MethodFractionStats& method, const MethodFractionStats&
   c.method = method.method;
   c.baseline = baseline.method;
   c.fraction = method.fraction;
-  // Seeds are paired: the runner fine-tunes every method of a seed with that same seed. A case counts when at
-  // least one seed has a score for both.
-  std::vector<double> differences;
-  std::set<int> paired_seeds;
+  // Seeds are paired: the runner fine-tunes every method of a seed with that same seed. A pair is one case in
+  // one seed where both have a score.
+  std::map<int, std::vector<double>> by_seed;  // seed -> case differences
+  std::vector<double> case_differences;        // per case, averaged over its paired seeds
   for (const auto& [id, seeds] : method.case_seed_dice) {
     auto it = baseline.case_seed_dice.find(id);
     if (it == baseline.case_seed_dice.end()) continue;
@@ -104,12 +121,22 @@ Comparison compare(const MethodFractionStats& method, const MethodFractionStats&
     for (const auto& [seed, score] : seeds)
       if (auto b = it->second.find(seed); b != it->second.end()) {
         paired.push_back(score - b->second);
-        paired_seeds.insert(seed);
+        by_seed[seed].push_back(paired.back());
       }
-    if (!paired.empty()) differences.push_back(finite_mean(paired));
+    if (!paired.empty()) case_differences.push_back(finite_mean(paired));
   }
-  c.test = paired_test(differences);
-  c.seeds.assign(paired_seeds.begin(), paired_seeds.end());
+  std::vector<std::vector<double>> groups;
+  std::vector<double> seed_means;
+  for (auto& [seed, differences] : by_seed) {
+    c.per_seed.push_back({seed, static_cast<int64_t>(differences.size()), finite_mean(differences)});
+    seed_means.push_back(c.per_seed.back().mean_diff);
+    groups.push_back(std::move(differences));
+  }
+  c.interval = hierarchical_bootstrap(groups);
+  c.over_seeds = paired_test(seed_means);
+  // One seed has no spread to test against; wilcoxon_signed_rank_p would still give p = 1.
+  if (!c.tested()) c.over_seeds.p_wilcoxon = c.over_seeds.wilcoxon_v = kNaN;
+  c.over_cases = paired_test(case_differences);
   return c;
 }
 

@@ -7,9 +7,13 @@
 // - cell score: mean over the test cases of the case scores (one cell = method, fraction, seed);
 // - (method, fraction): mean and sample std (ddof 1) over seeds of the cell scores;
 // - per class: the same with the class's Dice in place of the case score;
-// - gain over the baseline at one fraction: for each test case, the difference of case scores (method minus
-//   baseline) in each seed both have, averaged over those seeds; then the paired t-test, 95% CI and Wilcoxon
-//   test over the test cases.
+// - gain over the baseline at one fraction, tested over seeds with the cases nested in them: in each seed
+// both
+//   have, the mean over the cases both have of the case score differences (method minus baseline); the
+//   estimate is the mean of these per-seed differences, its 95% interval comes from the hierarchical
+//   bootstrap over seeds and cases, and its p-value from the paired t-test (and the Wilcoxon test) over the
+//   per-seed differences. One seed is not tested. A per-case test (seed-averaged case differences) is kept as
+//   a secondary record: it sees how cases vary, not how runs do.
 // NSD and HD95 are aggregated like Dice; HD95 skips infinite values (one mask empty) and counts them.
 #include <map>
 #include <string>
@@ -39,12 +43,35 @@ struct MethodFractionStats {
   int64_t n_inf_hd95 = 0;  // rows with infinite HD95 (exactly one mask empty)
 };
 
+// The difference of one seed: the mean over the test cases both have in that seed.
+struct SeedDifference {
+  int seed = 0;
+  int64_t n_cases = 0;
+  double mean_diff = kNaN;
+};
+
 struct Comparison {
   std::string method, baseline;
   double fraction = 0;
-  PairedTest test;         // per case: mean over the seeds both have of the case score differences
-  std::vector<int> seeds;  // the seeds paired for at least one case, ascending
+  std::vector<SeedDifference> per_seed;  // the seeds paired for at least one case, ascending
+  BootstrapInterval interval;            // estimate: mean of per_seed; 95% hierarchical bootstrap interval
+  // Paired t-test and Wilcoxon test over the per-seed differences (mean_diff equals interval.estimate);
+  // the p-values are NaN with fewer than two seeds.
+  PairedTest over_seeds;
+  // Secondary, never a verdict: per test case, the mean over the seeds both have of the case differences,
+  // tested over cases. It leaves out the run-to-run variation of fine-tuning.
+  PairedTest over_cases;
+
+  std::vector<int> seeds() const;
+  // Two seeds or more: the only comparisons with a p-value.
+  bool tested() const { return per_seed.size() >= 2; }
+  // tested() and p (paired t over seeds) < kSignificanceLevel.
+  bool significant() const;
+  // "1 seed: not tested", "not significant", "higher (p < 0.05)" or "lower (p < 0.05)".
+  std::string verdict() const;
 };
+
+inline constexpr double kSignificanceLevel = 0.05;
 
 struct ExperimentStats {
   std::vector<std::string> methods;  // experiment.json's order, then any others found in results.csv

@@ -35,8 +35,21 @@ std::vector<std::pair<double, std::string>> fraction_ticks(const std::vector<dou
 
 // Spreads the methods a little along log-x so that their error bars do not cover each other.
 double jitter(double fraction, size_t index, size_t count) {
-  const double offset = (static_cast<double>(index) - (static_cast<double>(count) - 1) / 2) * 0.012;
+  const double offset = (static_cast<double>(index) - (static_cast<double>(count) - 1) / 2) * 0.028;
   return fraction * std::pow(10.0, offset);
+}
+
+// Where a method's per-seed points go: just right of its mean (x from jitter), inside its share of log-x.
+double beside(double x) { return x * std::pow(10.0, 0.013); }
+
+// The per-seed values of one method as faint markers, left out of the legend.
+Series seed_points(const MethodStyle& style) {
+  Series s;
+  s.color = style.color.with_alpha(0.5);
+  s.marker = style.marker;
+  s.marker_size = 2.6;
+  s.line_width = 0;
+  return s;
 }
 
 // Lays the charts out in up to three columns; a figure with no chart gets one that says why.
@@ -81,33 +94,39 @@ Figure dice_vs_fraction_figure(const ExperimentStats& stats) {
     dice.x.min = stats.fractions.front() / 1.45;
     dice.x.max = stats.fractions.back() * 1.45;
   }
-  dice.y.label = "Dice (%), mean ± std over seeds";
+  dice.y.label = "Dice (%), mean ± std over seeds; faint: each seed";
   for (size_t m = 0; m < stats.methods.size(); ++m) {
     Series s;
     s.label = stats.methods[m];
     s.color = styles.at(s.label).color;
     s.marker = styles.at(s.label).marker;
     s.dashed = s.label == kBaselineMethod;
+    Series seeds = seed_points(styles.at(s.label));
     for (double f : stats.fractions) {
       const MethodFractionStats* c = stats.find(s.label, f);
       if (!c) continue;
       s.x.push_back(jitter(f, m, stats.methods.size()));
       s.y.push_back(100 * c->dice.over_seeds.mean);
       s.error.push_back(100 * c->dice.over_seeds.std);
+      for (double cell : c->dice.cell_means) {
+        seeds.x.push_back(beside(s.x.back()));
+        seeds.y.push_back(100 * cell);
+      }
     }
     if (!s.x.empty()) dice.series.push_back(std::move(s));
+    if (!seeds.x.empty()) dice.series.push_back(std::move(seeds));
   }
   fig.charts.push_back(std::move(dice));
   if (stats.gains.empty()) return fig;
 
   Chart gain;
-  gain.title = fmt::format("Gain over {} (paired over test cases)", stats.baseline);
+  gain.title = fmt::format("Gain over {} (paired by seed)", stats.baseline);
   gain.x.label = "labelled training cases (fraction, log scale)";
   gain.x.log = true;
   gain.x.ticks = fraction_ticks(stats.fractions);
   gain.x.min = stats.fractions.front() / 1.45;
   gain.x.max = stats.fractions.back() * 1.45;
-  gain.y.label = "Δ Dice (points), 95% CI";
+  gain.y.label = "Δ Dice (points), 95% bootstrap CI; faint: each seed";
   Series zero;
   zero.x = {stats.fractions.front() / 2, stats.fractions.back() * 2};
   zero.y = {0, 0};
@@ -121,13 +140,20 @@ Figure dice_vs_fraction_figure(const ExperimentStats& stats) {
     if (s.label == stats.baseline) continue;
     s.color = styles.at(s.label).color;
     s.marker = styles.at(s.label).marker;
+    Series seeds = seed_points(styles.at(s.label));
     for (const Comparison& c : stats.gains) {
       if (c.method != s.label) continue;
       s.x.push_back(jitter(c.fraction, m, stats.methods.size()));
-      s.y.push_back(100 * c.test.mean_diff);
-      s.error.push_back(100 * (c.test.ci_high - c.test.mean_diff));
+      s.y.push_back(100 * c.over_seeds.mean_diff);
+      s.error.push_back(100 * (c.interval.ci_high - c.over_seeds.mean_diff));
+      s.error_below.push_back(100 * (c.over_seeds.mean_diff - c.interval.ci_low));
+      for (const SeedDifference& d : c.per_seed) {
+        seeds.x.push_back(beside(s.x.back()));
+        seeds.y.push_back(100 * d.mean_diff);
+      }
     }
     if (!s.x.empty()) gain.series.push_back(std::move(s));
+    if (!seeds.x.empty()) gain.series.push_back(std::move(seeds));
   }
   fig.columns = 2;
   fig.width = 1100;
@@ -236,8 +262,10 @@ Figure finetune_validation_figure(const ExperimentSpec& spec, const ExperimentSt
 std::vector<NamedFigure> experiment_figures(const ExperimentSpec& spec, const ExperimentStats& stats) {
   return {
       {"dice_vs_fraction",
-       "Dice against the fraction of labelled training cases (mean ± std over seeds) and the gain over "
-       "random initialisation with its 95% confidence interval over test cases.",
+       "Dice against the fraction of labelled training cases (mean ± std over seeds, each seed's cell "
+       "score as a faint point beside the mean) and the gain over random initialisation (mean over seeds, "
+       "each seed's mean case difference as a faint point) with its 95% hierarchical bootstrap interval "
+       "over seeds and test cases.",
        dice_vs_fraction_figure(stats)},
       {"pretrain_loss",
        "Pretraining loss per method: each seed faint, their mean smoothed (centred moving average over "

@@ -1,7 +1,8 @@
 #pragma once
 // The experiment's figures, built from its statistics and its metrics.jsonl logs:
-// - dice_vs_fraction: Dice (%) against label fraction per method (error bars: std over seeds), and the gain
-//   over the baseline with its 95% CI;
+// - dice_vs_fraction: Dice (%) against label fraction per method (error bars: std over seeds; each seed's
+//   cell score a faint point beside the mean), and the gain over the baseline with its 95% bootstrap
+//   interval and each seed's difference;
 // - pretrain_loss: pretraining loss against step, one panel per method (each seed faint, their mean
 //   smoothed), and a last panel with every method's target_spread (collapse check) where logged;
 // - finetune_validation: validation mean Dice against step, one panel per label fraction (mean over seeds).

@@ -265,6 +265,11 @@ void draw_legend(cairo_t* cr, const Chart& chart, const Rect& plot,
   }
 }
 
+// The half-width of point n's error bar below the point.
+double error_below(const Series& s, size_t n) {
+  return n < s.error_below.size() ? s.error_below[n] : s.error[n];
+}
+
 void draw_chart(cairo_t* cr, const Chart& chart, const Rect& cell) {
   std::vector<double> xs, ys;
   for (const Series& s : chart.series)
@@ -272,8 +277,8 @@ void draw_chart(cairo_t* cr, const Chart& chart, const Rect& cell) {
       if (!std::isfinite(s.x[n]) || !std::isfinite(s.y[n])) continue;
       xs.push_back(s.x[n]);
       ys.push_back(s.y[n]);
-      if (n < s.error.size() && std::isfinite(s.error[n])) {
-        ys.push_back(s.y[n] - s.error[n]);
+      if (n < s.error.size() && std::isfinite(s.error[n]) && std::isfinite(error_below(s, n))) {
+        ys.push_back(s.y[n] - error_below(s, n));
         ys.push_back(s.y[n] + s.error[n]);
       }
     }
@@ -376,8 +381,9 @@ void draw_chart(cairo_t* cr, const Chart& chart, const Rect& cell) {
     }
     cairo_set_line_width(cr, 1.3);
     for (size_t n = 0; n < count && n < s.error.size(); ++n) {
-      if (!ok(n) || !std::isfinite(s.error[n]) || s.error[n] <= 0) continue;
-      const double x = px(s.x[n]), y0 = py(s.y[n] - s.error[n]), y1 = py(s.y[n] + s.error[n]);
+      const double below = error_below(s, n);
+      if (!ok(n) || !std::isfinite(s.error[n]) || !std::isfinite(below) || s.error[n] + below <= 0) continue;
+      const double x = px(s.x[n]), y0 = py(s.y[n] - below), y1 = py(s.y[n] + s.error[n]);
       cairo_move_to(cr, x, y0);
       cairo_line_to(cr, x, y1);
       cairo_move_to(cr, x - 4, y0);
@@ -391,7 +397,7 @@ void draw_chart(cairo_t* cr, const Chart& chart, const Rect& cell) {
     if (s.marker != Marker::None) {
       for (size_t n = 0; n < count; ++n) {
         if (!ok(n)) continue;
-        marker_path(cr, s.marker, px(s.x[n]), py(s.y[n]), 4);
+        marker_path(cr, s.marker, px(s.x[n]), py(s.y[n]), s.marker_size);
         drawn.emplace_back(px(s.x[n]), py(s.y[n]));
       }
       set_color(cr, s.color);

@@ -1,7 +1,7 @@
 #pragma once
 // A small line-chart library on cairo: one drawing code renders a figure both as PNG and as SVG.
 // A Figure is a grid of Charts; a Chart has axes with ticks and labels, a title, a legend and series
-// (lines, markers, error bars). cairo stays inside plot.cpp and overlay.cpp.
+// (lines, markers, error bars, symmetric or not). cairo stays inside plot.cpp and overlay.cpp.
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -25,11 +25,14 @@ Marker palette_marker(size_t n);  // cycles through the four filled markers
 struct Series {
   std::string label;  // "" = left out of the legend
   std::vector<double> x, y;
-  std::vector<double> error;  // empty, or one symmetric half-width per point (error bar with caps)
+  std::vector<double> error;  // empty, or one half-width per point (error bar with caps) above the point
+  std::vector<double> error_below;  // the half-width below, where it differs (percentile intervals); empty =
+                                    // symmetric
   Color color;
   double line_width = 2;  // 0 = markers only
   bool dashed = false;
   Marker marker = Marker::None;
+  double marker_size = 4;  // radius, points
 };
 
 struct Axis {

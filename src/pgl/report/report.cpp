@@ -255,19 +255,25 @@ std::string report_html(const ExperimentData& data, const ReportOptions& options
       "seed shows the mean only. Per class: the class's Dice averaged over test cases, then over "
       "seeds.</li>\n";
   h += fmt::format(
-      "<li><b>Gain over {0}</b>: for each test case, the case score of the method minus that of {0} at the "
-      "same label fraction and seed, averaged over the seeds both have. Reported: the mean difference, the "
-      "95% confidence "
-      "interval mean ± t<sub>0.975, n−1</sub> · sd/√n, the two-sided paired t-test p and the Wilcoxon "
-      "signed-rank p (normal approximation, tie and continuity corrections, zeros dropped) over the n test "
-      "cases. The same test compares {1} with every other pretraining. p-values are not corrected for "
-      "multiple comparisons.</li>\n",
-      html_escape(st.baseline), kFocusMethod);
+      "<li><b>Gain over {0}</b>, tested over seeds with the test cases nested in them: in each seed both "
+      "have, the mean over test cases of the case score of the method minus that of {0} at the same label "
+      "fraction (the per-seed differences, listed in the table and drawn as faint points); Δ is their mean "
+      "over seeds. <b>95% interval</b>: hierarchical percentile bootstrap, {2} resamples, each drawing the "
+      "seeds with replacement and, within each drawn seed, its test cases with replacement (statistic: the "
+      "mean over the drawn seeds of their mean case difference; fixed RNG seed {3}, so the report is "
+      "reproducible). <b>p</b>: two-sided paired t-test over the per-seed differences (df = seeds − 1), and "
+      "the Wilcoxon signed-rank test over them (normal approximation). <b>Significant</b>: two seeds or more "
+      "and p (t, seeds) &lt; {4:g}, not corrected for multiple comparisons. A comparison with one seed is "
+      "not "
+      "tested (\"1 seed: not tested\"): one run says nothing about how much another seed would move it. The "
+      "same comparison sets {1} against every other pretraining. summary.json keeps a per-case test "
+      "(seed-averaged differences over test cases) as a secondary record, never the verdict.</li>\n",
+      html_escape(st.baseline), kFocusMethod, kBootstrapResamples, kBootstrapSeed, kSignificanceLevel);
   h +=
       "<li>Dice, NSD and their differences are shown in points (× 100). HD95 means leave out infinite values "
       "(exactly one mask empty), which are counted.</li>\n";
   h += "<li>The same numbers, unrounded, are in <code>summary.json</code> beside "
-       "<code>experiment.json</code>.</li>\n";
+       "<code>experiment.json</code>; the comparison tables are also in <code>comparisons.csv</code>.</li>\n";
   h += "</ul>\n</body>\n</html>\n";
   return h;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 namespace pgl::report {
 
@@ -159,6 +160,66 @@ PairedTest paired_test(const std::vector<double>& differences, double confidence
   const double q = student_t_quantile(0.5 + confidence / 2, r.df);
   r.ci_low = s.mean - q * se;
   r.ci_high = s.mean + q * se;
+  return r;
+}
+
+double sorted_quantile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty() || !(p >= 0 && p <= 1)) return kNaN;
+  const double h = p * static_cast<double>(sorted.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(h));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+namespace {
+
+// A uniform index in [0, n), n > 0, by rejection: std::uniform_int_distribution is implementation-defined,
+// and a report should not change with the standard library.
+size_t uniform_index(std::mt19937_64& rng, size_t n) {
+  const uint64_t range = n;
+  const uint64_t threshold =
+      (uint64_t{0} - range) % range;  // 2^64 mod n: the draws below it would bias the modulo
+  for (;;) {
+    const uint64_t r = rng();
+    if (r >= threshold) return static_cast<size_t>(r % range);
+  }
+}
+
+}  // namespace
+
+BootstrapInterval hierarchical_bootstrap(const std::vector<std::vector<double>>& groups, double confidence,
+                                         int64_t resamples, uint64_t rng_seed) {
+  std::vector<std::vector<double>> g;
+  for (const auto& group : groups) {
+    std::vector<double> finite;
+    for (double x : group)
+      if (std::isfinite(x)) finite.push_back(x);
+    if (!finite.empty()) g.push_back(std::move(finite));
+  }
+  BootstrapInterval r;
+  r.n_groups = static_cast<int64_t>(g.size());
+  r.resamples = std::max<int64_t>(resamples, 0);
+  r.rng_seed = rng_seed;
+  if (g.empty()) return r;
+  std::vector<double> group_means;
+  for (const auto& group : g) group_means.push_back(finite_mean(group));
+  r.estimate = finite_mean(group_means);
+  if (r.resamples == 0) return r;
+  std::mt19937_64 rng(rng_seed);
+  std::vector<double> statistics(static_cast<size_t>(r.resamples));
+  for (double& statistic : statistics) {
+    double sum_of_means = 0;
+    for (size_t s = 0; s < g.size(); ++s) {
+      const std::vector<double>& group = g[uniform_index(rng, g.size())];
+      double sum = 0;
+      for (size_t c = 0; c < group.size(); ++c) sum += group[uniform_index(rng, group.size())];
+      sum_of_means += sum / static_cast<double>(group.size());
+    }
+    statistic = sum_of_means / static_cast<double>(g.size());
+  }
+  std::sort(statistics.begin(), statistics.end());
+  r.ci_low = sorted_quantile(statistics, (1 - confidence) / 2);
+  r.ci_high = sorted_quantile(statistics, (1 + confidence) / 2);
   return r;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Statistics for comparing methods: descriptive summaries, Student's t distribution, the paired t-test with
-// its 95% confidence interval, and the Wilcoxon signed-rank test (normal approximation). Definitions and the
-// reference values the tests check: docs/report.md.
+// its 95% confidence interval, the Wilcoxon signed-rank test (normal approximation) and the hierarchical
+// bootstrap of a mean difference over seeds and the cases nested in them. Definitions and the reference
+// values the tests check: docs/report.md.
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -52,5 +53,30 @@ PairedTest paired_test(const std::vector<double>& differences, double confidence
 // wilcox.test(d, exact = FALSE, correct = TRUE). Returns the two-sided p (NaN when no difference is
 // non-zero) and sets *v to the sum of the positive ranks when v is given.
 double wilcoxon_signed_rank_p(const std::vector<double>& differences, double* v = nullptr);
+
+// Quantile p in [0, 1] of sorted values, linear between order statistics (Hyndman and Fan's type 7, R's and
+// NumPy's default). NaN for no values.
+double sorted_quantile(const std::vector<double>& sorted, double p);
+
+// Resamples and RNG seed of the reports' bootstrap: fixed, so that a report is reproducible to the digit.
+inline constexpr int64_t kBootstrapResamples = 10000;
+inline constexpr uint64_t kBootstrapSeed = 20240501;
+
+// Two-level (hierarchical) percentile bootstrap of a mean difference with cases nested in seeds. groups[s]
+// holds the case differences of seed s (non-finite values and empty groups dropped). The statistic is the
+// mean over seeds of the seed's mean case difference. One resample draws as many seeds as there are, with
+// replacement, and within each drawn seed as many of its cases as it has, with replacement. The interval is
+// the (1 -+ confidence) / 2 quantiles of the resampled statistics. The RNG is std::mt19937_64 with
+// rejection sampling for the indices, whose outputs the C++ standard fixes: the same on every platform.
+struct BootstrapInterval {
+  int64_t n_groups = 0;                  // seeds used
+  double estimate = kNaN;                // the statistic on the data
+  double ci_low = kNaN, ci_high = kNaN;  // percentile interval
+  int64_t resamples = 0;
+  uint64_t rng_seed = 0;
+};
+BootstrapInterval hierarchical_bootstrap(const std::vector<std::vector<double>>& groups,
+                                         double confidence = 0.95, int64_t resamples = kBootstrapResamples,
+                                         uint64_t rng_seed = kBootstrapSeed);
 
 }  // namespace pgl::report

@@ -42,20 +42,45 @@ json metric_json(const MetricStats& m) {
 }
 
 json comparison_json(const Comparison& c) {
-  const PairedTest& p = c.test;
+  const PairedTest& seeds = c.over_seeds;
+  const PairedTest& cases = c.over_cases;
+  json per_seed = json::array();
+  for (const SeedDifference& d : c.per_seed)
+    per_seed.push_back({{"seed", d.seed}, {"n_cases", d.n_cases}, {"mean_diff", number(d.mean_diff)}});
   return {{"method", c.method},
           {"versus", c.baseline},
           {"fraction", c.fraction},
-          {"n_cases", p.n},
-          {"seeds", c.seeds},
-          {"mean_diff", number(p.mean_diff)},
-          {"sd_diff", number(p.sd_diff)},
-          {"ci95", {number(p.ci_low), number(p.ci_high)}},
-          {"t", number(p.t)},
-          {"df", number(p.df)},
-          {"p_t", number(p.p_t)},
-          {"wilcoxon_v", number(p.wilcoxon_v)},
-          {"p_wilcoxon", number(p.p_wilcoxon)}};
+          {"n_seeds", c.per_seed.size()},
+          {"seeds", c.seeds()},
+          {"per_seed", per_seed},
+          {"mean_diff", number(seeds.mean_diff)},
+          {"ci95", {number(c.interval.ci_low), number(c.interval.ci_high)}},
+          {"ci95_method", "hierarchical percentile bootstrap over seeds and the test cases within them"},
+          {"bootstrap_resamples", c.interval.resamples},
+          {"bootstrap_rng_seed", c.interval.rng_seed},
+          {"sd_seeds", number(seeds.sd_diff)},
+          {"t", number(seeds.t)},
+          {"df", number(seeds.df)},
+          {"p_t", number(seeds.p_t)},
+          {"wilcoxon_v", number(seeds.wilcoxon_v)},
+          {"p_wilcoxon", number(seeds.p_wilcoxon)},
+          {"tested", c.tested()},
+          {"significant", c.significant()},
+          {"verdict", c.verdict()},
+          {"n_cases", cases.n},
+          {"secondary_over_cases",
+           {{"note",
+             "per test case, the difference averaged over seeds, tested over cases: leaves out the "
+             "run-to-run variation of fine-tuning; never the verdict"},
+            {"n_cases", cases.n},
+            {"mean_diff", number(cases.mean_diff)},
+            {"sd_diff", number(cases.sd_diff)},
+            {"ci95_t", {number(cases.ci_low), number(cases.ci_high)}},
+            {"t", number(cases.t)},
+            {"df", number(cases.df)},
+            {"p_t", number(cases.p_t)},
+            {"wilcoxon_v", number(cases.wilcoxon_v)},
+            {"p_wilcoxon", number(cases.p_wilcoxon)}}}};
 }
 
 const char* kDefinitions[][2] = {
@@ -70,10 +95,16 @@ const char* kDefinitions[][2] = {
      "per class: mean over test cases of the class's Dice (NaN skipped), then mean and std over "
      "seeds"},
     {"gain",
-     "per test case: case score of the method minus that of the comparator in each seed both have, "
-     "averaged over those seeds; mean difference over test cases, two-sided paired t-test, 95% CI = mean +- "
-     "t(0.975, n-1) sd/sqrt(n), "
-     "Wilcoxon signed-rank test (normal approximation with tie and continuity corrections)"},
+     "in each seed both have: mean over the test cases both have of the case score of the method minus that "
+     "of the comparator (per_seed); mean_diff = mean over seeds of these; ci95 = hierarchical percentile "
+     "bootstrap (resample the seeds with replacement, then within each the test cases with replacement; "
+     "statistic = mean over seeds of the mean case difference; bootstrap_resamples resamples, fixed "
+     "bootstrap_rng_seed); p_t = two-sided paired t-test over the per-seed differences (df = seeds - 1), "
+     "p_wilcoxon = Wilcoxon signed-rank test over them (normal approximation with tie and continuity "
+     "corrections)"},
+    {"significant",
+     "two seeds or more and p_t < 0.05 (not corrected for multiple comparisons); one seed is never tested "
+     "(verdict \"1 seed: not tested\", p null)"},
     {"hd95",
      "aggregated like Dice, leaving out infinite values (exactly one mask empty), counted in n_inf_hd95"},
     {"units", "Dice and NSD in [0, 1] here; summary.md and the report show them x 100 (points)"},
@@ -153,9 +184,16 @@ std::string summary_markdown(const ExperimentData& data) {
   md += "### Plots\n\n";
   for (const char* name : {"dice_vs_fraction", "pretrain_loss", "finetune_validation"})
     md += fmt::format("- [{0}](plots/{0}.svg) ([PNG](plots/{0}.png))\n", name);
+  md += "- [comparisons.csv](comparisons.csv): the comparison tables above as CSV\n";
   md += "\n### Definitions\n\n";
   for (const auto& d : kDefinitions) md += fmt::format("- {}: {}\n", d[0], d[1]);
   return md;
+}
+
+std::string comparisons_csv(const ExperimentStats& stats) {
+  std::vector<Comparison> all = stats.gains;
+  all.insert(all.end(), stats.versus.begin(), stats.versus.end());
+  return render_csv(comparison_table(all, ""));
 }
 
 SummaryFiles write_summary(const ExperimentData& data) {
@@ -163,6 +201,7 @@ SummaryFiles write_summary(const ExperimentData& data) {
   const fs::path exp(data.spec.dir);
   files.json = (exp / "summary.json").string();
   files.markdown = (exp / "summary.md").string();
+  files.comparisons_csv = (exp / "comparisons.csv").string();
   for (const NamedFigure& f : experiment_figures(data.spec, data.stats)) {
     const std::string stem = (exp / "plots" / f.name).string();
     save_figure(f.figure, stem);
@@ -171,6 +210,7 @@ SummaryFiles write_summary(const ExperimentData& data) {
   }
   write_text_atomically(files.json, summary_json(data).dump(2) + "\n");
   write_text_atomically(files.markdown, summary_markdown(data));
+  write_text_atomically(files.comparisons_csv, comparisons_csv(data.stats));
   return files;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// summary.json, summary.md and the plots of an experiment folder. write_summary is what the experiment
-// runner calls after every cell (and what `pgl report` calls first).
+// summary.json, summary.md, comparisons.csv and the plots of an experiment folder. write_summary is what the
+// experiment runner calls after every cell (and what `pgl report` calls first).
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -24,11 +24,15 @@ nlohmann::json summary_json(const ExperimentData& data);
 // The same as Markdown tables (Dice in points).
 std::string summary_markdown(const ExperimentData& data);
 
+// The gain and versus tables as one CSV (the markdown tables' cells, Dice in points).
+std::string comparisons_csv(const ExperimentStats& stats);
+
 struct SummaryFiles {
-  std::string json, markdown;
+  std::string json, markdown, comparisons_csv;
   std::vector<std::string> plots;  // every PNG and SVG written
 };
-// Writes EXP/summary.json, EXP/summary.md and EXP/plots/<figure>.{png,svg}, each atomically.
+// Writes EXP/summary.json, EXP/summary.md, EXP/comparisons.csv and EXP/plots/<figure>.{png,svg}, each
+// atomically.
 SummaryFiles write_summary(const ExperimentData& data);
 SummaryFiles write_summary(const std::string& exp);
 

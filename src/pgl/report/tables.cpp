@@ -96,31 +96,52 @@ Table surface_table(const ExperimentStats& stats) {
   return t;
 }
 
+std::string format_seed_differences(const Comparison& c) {
+  std::string text;
+  for (const SeedDifference& d : c.per_seed)
+    text += fmt::format("{}s{} {}", text.empty() ? "" : ", ", d.seed, format_gain(d.mean_diff));
+  return text.empty() ? "–" : text;
+}
+
 Table comparison_table(const std::vector<Comparison>& comparisons, const std::string& title) {
   Table t;
   t.title = title;
-  t.header = {"method", "vs",           "fraction",     "Δ Dice (points)",
-              "95% CI", "p (paired t)", "p (Wilcoxon)", "n cases"};
+  t.header = {"method",
+              "vs",
+              "fraction",
+              "seeds",
+              "Δ Dice (points)",
+              "95% CI",
+              "p (t, seeds)",
+              "p (Wilcoxon, seeds)",
+              "verdict",
+              "Δ per seed (points)",
+              "cases"};
   for (const Comparison& c : comparisons) {
-    const PairedTest& p = c.test;
-    const std::string ci =
-        std::isfinite(p.ci_low) ? fmt::format("[{:+.2f}, {:+.2f}]", 100 * p.ci_low, 100 * p.ci_high) : "–";
-    t.rows.push_back({c.method, c.baseline, fmt::format("{:g}%", 100 * c.fraction), format_gain(p.mean_diff),
-                      ci, format_p(p.p_t), format_p(p.p_wilcoxon), std::to_string(p.n)});
-    t.bold.push_back({false, false, false, std::isfinite(p.p_t) && p.p_t < 0.05, false, false, false, false});
+    const BootstrapInterval& b = c.interval;
+    // One seed: the bootstrap can only resample cases; the row says so, lest the interval read as a test.
+    const std::string ci = std::isfinite(b.ci_low)
+                               ? fmt::format("[{:+.2f}, {:+.2f}]{}", 100 * b.ci_low, 100 * b.ci_high,
+                                             c.tested() ? "" : " cases only")
+                               : "–";
+    t.rows.push_back({c.method, c.baseline, fmt::format("{:g}%", 100 * c.fraction),
+                      std::to_string(c.per_seed.size()), format_gain(c.over_seeds.mean_diff), ci,
+                      format_p(c.over_seeds.p_t), format_p(c.over_seeds.p_wilcoxon), c.verdict(),
+                      format_seed_differences(c), std::to_string(c.over_cases.n)});
+    std::vector<bool> bold(t.header.size(), false);
+    bold[8] = c.significant();
+    t.bold.push_back(std::move(bold));
   }
-  t.note =
-      "Per test case: case Dice of the method minus the comparator's, same seed, averaged over seeds; "
-      "mean difference over test cases with the t-based 95% CI, two-sided paired t-test and Wilcoxon "
-      "signed-rank test (normal approximation). "
-      "Bold: p < 0.05 (paired t), not corrected for multiple comparisons.";
-  // The test sees how cases vary, not how runs do: another seed (initialisation, labelled subset,
-  // validation split) moved a cell of the OpenKBP grid by 9 points (docs/RESULTS.md).
-  if (std::any_of(comparisons.begin(), comparisons.end(),
-                  [](const Comparison& c) { return c.seeds.size() < 2; }))
-    t.note +=
-        " With one seed the test covers the test cases only, not the run-to-run variation of fine-tuning; "
-        "use --seeds 3 or more before ranking methods.";
+  t.note = fmt::format(
+      "Δ: in each seed, the mean over test cases of the case Dice of the method minus the comparator's (same "
+      "seed), then the mean over seeds; the per-seed values are listed. 95% CI: hierarchical percentile "
+      "bootstrap, {} resamples of the seeds and, within each, of the test cases (RNG seed {}). p: two-sided "
+      "paired t-test and Wilcoxon signed-rank test over the per-seed differences. Verdict: p (t, seeds) < "
+      "{:g}, not corrected for multiple comparisons; with few seeds the bootstrap interval is narrower than "
+      "the t-test's (it cannot look past the seeds run), so it may leave out 0 where the verdict does not. A "
+      "comparison with one seed is not tested: its interval covers the test cases only, not the run-to-run "
+      "variation of fine-tuning (use --seeds 3 or more).",
+      kBootstrapResamples, kBootstrapSeed, kSignificanceLevel);
   return t;
 }
 
@@ -146,6 +167,23 @@ std::string render_markdown(const Table& table) {
   if (table.rows.empty()) md += "| (no data) |\n";
   if (!table.note.empty()) md += "\n" + table.note + "\n";
   return md + "\n";
+}
+
+std::string render_csv(const Table& table) {
+  auto field = [](const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string quoted = "\"";
+    for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  };
+  std::string csv;
+  for (size_t c = 0; c < table.header.size(); ++c) csv += (c ? "," : "") + field(table.header[c]);
+  csv += "\n";
+  for (const auto& row : table.rows) {
+    for (size_t c = 0; c < row.size(); ++c) csv += (c ? "," : "") + field(row[c]);
+    csv += "\n";
+  }
+  return csv;
 }
 
 std::string render_html(const Table& table) {
