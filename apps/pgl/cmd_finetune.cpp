@@ -35,7 +35,10 @@ void register_finetune(CLI::App& app) {
   cmd->add_option("--test-split", c->test_split,
                   "Hold out this split of dataset.json as test cases (predicted and scored at the end)");
   cmd->add_option("--steps", c->steps, "Training steps (without --time-budget)")->capture_default_str();
-  cmd->add_option("--val-every", c->val_every, "Steps between validations")->capture_default_str();
+  cmd->add_option("--val-every", c->val_every,
+                  "Steps between validations (with --time-budget, the least: the budget chooses the rounds "
+                  "and their cases)")
+      ->capture_default_str();
   cmd->add_option("--val-max-cases", c->val_max_cases, "Validate on at most this many cases (0 = all)");
   cmd->add_option("--optimizer", c->optimizer, "adam | sgd (Nesterov, nnU-Net's)")->capture_default_str();
   cmd->add_option("--lr", c->lr, "Learning rate (default 1e-3 adam, 1e-2 sgd; poly decay)");

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -252,3 +253,26 @@ TEST(BudgetClock, DoesNotCountTimeTheProcessWasStopped) {
 
 }  // namespace
 }  // namespace pgl::plan
+
+namespace {
+// OpenKBP at 60 minutes: 0.54 s a step, 11 s a validation case, 40 cases. Validating them all every 250
+// steps would take 7 minutes a round and most of the budget.
+TEST(ValidationPlan, KeepsValidationToItsShareOfTheBudget) {
+  const auto plan = pgl::train::plan_validation(3600, 0.54, 11, 40, 250);
+  EXPECT_EQ(plan.cases, 6);  // 360 s over 5 rounds
+  const double rounds = std::floor(0.9 * 3600 / 0.54 / static_cast<double>(plan.every));
+  EXPECT_GE(rounds, pgl::train::kMinValidationRounds - 1);
+  EXPECT_LE(rounds * plan.round_seconds, pgl::train::kValidationShare * 3600 + 1e-9);
+}
+
+// CHAOS: two validation cases of 5 s: every case, as often as --val-every allows within the share.
+TEST(ValidationPlan, CheapValidationKeepsAllCasesAndItsInterval) {
+  const auto plan = pgl::train::plan_validation(1800, 0.5, 5, 2, 250);
+  EXPECT_EQ(plan.cases, 2);
+  EXPECT_GE(plan.every, 250);
+  EXPECT_LE(plan.every, 300);
+  const auto tiny = pgl::train::plan_validation(60, 0.5, 100, 3, 250);  // one case exceeds the share
+  EXPECT_EQ(tiny.cases, 1);
+  EXPECT_GE(tiny.every, 250);
+}
+}  // namespace

@@ -234,6 +234,11 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     val_cases.resize(static_cast<size_t>(config.val_max_cases));
   auto val_pool = train::open_volume_pool(
       train::build_cache_by_ranks(*group, val_cases, preprocessing, cache_root, true, config.threads), true);
+  // A time budget times its calibration round on two cases, then chooses how many cases each round has
+  // (plan_validation); a resumed run keeps the choice (config.val_max_cases).
+  const bool plans_validation = config.time_budget > 0 && !steps_chosen && config.val_max_cases == 0;
+  const std::vector<train::PooledVolume> all_val = val_pool;
+  if (plans_validation && val_pool.size() > 2) val_pool.resize(2);
 
   SegNet net(plan::backbone_options(plan), classes);
   TransferReport report = transfer_backbone(net, init, config.allow_partial, config.transfer == "encoder");
@@ -394,6 +399,22 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                                                      config.warmup_steps);
   };
   if (!val_pool.empty()) hooks.validate = run_validation;
+  if (!val_pool.empty() && plans_validation)
+    hooks.plan_validation = [&](double seconds) {
+      train::ValidationPlan v = train::plan_validation(
+          60 * config.time_budget, budget.seconds_per_step(), seconds / static_cast<double>(val_pool.size()),
+          static_cast<int64_t>(all_val.size()), config.val_every);
+      v.every = group->from_rank0(v.every);  // rank 0's timing decides for all
+      v.cases = group->from_rank0(v.cases);
+      val_pool.assign(all_val.begin(), all_val.begin() + v.cases);
+      config.val_every = v.every;  // recorded with the chosen step count (steps_changed)
+      config.val_max_cases = v.cases;
+      run.log(
+          fmt::format("time budget: validation on {} of {} cases every {} steps, about {:.0f} s a round "
+                      "(at most {:.0f}% of the budget)",
+                      v.cases, all_val.size(), v.every, v.round_seconds, 100 * train::kValidationShare));
+      return v;
+    };
   const train::LoopOutcome outcome = train::run_training_loop(
       settings, hooks,
       {*group, run, *optimizer, net->parameters(), budget, budget_clock, guard, last_good, started});

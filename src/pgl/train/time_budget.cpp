@@ -43,6 +43,21 @@ int64_t StepBudget::replanned_steps(int64_t steps_done, double elapsed, double v
   return steps_for(recent_seconds_per_step() + validation, steps_done, elapsed, tail_seconds);
 }
 
+ValidationPlan plan_validation(double budget_seconds, double seconds_per_step, double seconds_per_case,
+                               int64_t cases, int64_t min_every) {
+  ValidationPlan plan;
+  const double allowance = kValidationShare * budget_seconds;
+  const double per_case = std::max(seconds_per_case, 1e-3);
+  plan.cases = std::clamp<int64_t>(
+      static_cast<int64_t>(allowance / (static_cast<double>(kMinValidationRounds) * per_case)), 1, cases);
+  plan.round_seconds = static_cast<double>(plan.cases) * per_case;
+  const double steps = (1 - kValidationShare) * budget_seconds / std::max(seconds_per_step, 1e-6);
+  const double rounds = std::clamp(std::floor(allowance / plan.round_seconds), 1.0,
+                                   std::max(1.0, std::floor(steps / static_cast<double>(min_every))));
+  plan.every = std::max<int64_t>(min_every, static_cast<int64_t>(std::ceil(steps / rounds)));
+  return plan;
+}
+
 namespace {
 constexpr double kTickSeconds = 0.5;
 constexpr double kPauseSeconds = 5.0;  // a gap between the watcher's wakes longer than this is a pause

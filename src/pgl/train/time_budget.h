@@ -50,6 +50,21 @@ class StepBudget {
   std::vector<double> times_, recent_;
 };
 
+// Validation under a time budget. A round of sliding-window inference on whole cases can cost more than the
+// training between rounds (OpenKBP: about 11 s a case and 40 validation cases, 7 minutes a round, every 250
+// steps of 0.5 s), so the rounds get at most kValidationShare of the budget: at least kMinValidationRounds
+// rounds on as many cases as that allows (the first cases of the validation split, the same every round),
+// then as many rounds as the allowance pays for, no closer than `min_every` steps apart.
+inline constexpr double kValidationShare = 0.10;
+inline constexpr int64_t kMinValidationRounds = 5;
+struct ValidationPlan {
+  int64_t every = 0;  // steps between rounds
+  int64_t cases = 0;  // validation cases per round
+  double round_seconds = 0;
+};
+ValidationPlan plan_validation(double budget_seconds, double seconds_per_step, double seconds_per_case,
+                               int64_t cases, int64_t min_every);
+
 // The clock a time budget is spent on: wall time since construction, less the time the process was stopped
 // (SIGSTOP, a suspended laptop, a job paused so that another can use the cores). A watcher thread wakes
 // every half second; a gap of more than 5 s between wakes counts as a pause. Steps that span a pause are

@@ -79,13 +79,19 @@ LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
       const double val_seconds = h.validate ? h.validate(done) : 0.0;
       validated = static_cast<bool>(h.validate);
       last_val_seconds = val_seconds;
+      if (h.plan_validation) {
+        const ValidationPlan plan = h.plan_validation(val_seconds);
+        s.val_every = plan.every;
+        last_val_seconds = plan.round_seconds;
+      }
       s.steps = p.group.from_rank0(  // rank 0's timing decides for all
-          p.budget.total_steps(done, p.clock.seconds(), val_seconds, s.val_every, 2 * val_seconds + 5));
+          p.budget.total_steps(done, p.clock.seconds(), last_val_seconds, s.val_every,
+                               2 * last_val_seconds + 5));
       s.steps_chosen = chosen_here = true;
       h.steps_changed(s.steps);
       p.run.log(fmt::format("time budget {:g} min: {:.0f} ms per step{} -> {} steps", s.time_budget,
                             1000 * p.budget.seconds_per_step(),
-                            h.validate ? fmt::format(", {:.1f} s per validation", val_seconds) : "",
+                            h.validate ? fmt::format(", {:.1f} s per validation", last_val_seconds) : "",
                             s.steps));
       progress->finish("calibrated");
       restart_progress(done);

@@ -65,7 +65,9 @@ struct LoopHooks {
   std::function<void(StepWindow&)> step_values;                     // extra values averaged per metrics line
   std::function<void(nlohmann::json&, int64_t step)> metrics_line;  // extra fields of a metrics line
   std::function<double(int64_t done)> validate;                     // a validation round; returns its seconds
-  std::function<std::string(double loss, double lr)> status;        // progress text (default: the loss)
+  // A time budget's calibration round took these seconds: the rounds from here on (train/time_budget.h)
+  std::function<ValidationPlan(double seconds)> plan_validation;
+  std::function<std::string(double loss, double lr)> status;  // progress text (default: the loss)
 };
 
 struct LoopParts {  // what the loop works with, owned by the caller
