@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -73,6 +74,30 @@ CachedCase entry_from_json(const json& j, const std::string& folder) {
   e.classes = j.at("classes").get<std::vector<int>>();
   for (const auto& [k, v] : j.at("foreground").items()) e.foreground[std::stoi(k)] = v.get<std::vector<int64_t>>();
   return e;
+}
+
+// Whether training can use an entry as it stands (src/pgl/seg/seg_batches.cpp relies on all of this): a
+// damaged or edited sidecar is preprocessed again instead (found by fuzz/cache_sidecar.cpp: foreground
+// offsets outside the volume were accepted).
+bool consistent(const CachedCase& e) {
+  int64_t voxels = 1;
+  for (int64_t s : e.geometry.size)
+    if (s < 1 || __builtin_mul_overflow(voxels, s, &voxels)) return false;
+  if (!std::isfinite(e.background)) return false;
+  for (int cls : e.classes)
+    if (!e.foreground.count(cls) || e.foreground.at(cls).empty()) return false;
+  for (const auto& [cls, offsets] : e.foreground)
+    for (int64_t offset : offsets)
+      if (offset < 0 || offset >= voxels) return false;
+  try {
+    auto image = MappedImage::open(e.image_path);
+    image->floats();
+    if (image->size() != e.geometry.size) return false;
+    if (!e.label_path.empty() && MappedImage::open(e.label_path)->size() != e.geometry.size) return false;
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
 }
 
 CachedCase preprocess_case(const Case& c, const PreprocessingPlan& plan, const std::string& folder,
@@ -144,7 +169,7 @@ std::vector<CachedCase> build_cache(const std::vector<Case>& cases, const Prepro
         if (j.value("format", 0) == kCacheFormat && j.at("source") == stamps[n] &&
             fs::exists(fs::path(folder) / j.at("image").get<std::string>())) {
           entries[n] = entry_from_json(j, folder);
-          fresh = true;
+          fresh = consistent(entries[n]);
         }
       } catch (const std::exception&) {
         fresh = false;  // unreadable sidecar: preprocess again
@@ -210,7 +235,18 @@ std::shared_ptr<MappedImage> MappedImage::open(const std::string& path) {
   std::memcpy(&datatype, bytes + 70, 2);
   std::memcpy(&bitpix, bytes + 72, 2);
   std::memcpy(&vox_offset, bytes + 108, 4);
-  if (header_size != 348 || dim[0] < 3 || bitpix % 8 != 0)
+  // Only what build_cache writes: NIfTI-1, 3 positive sizes, float32, uint8 or uint16 voxels from vox_offset
+  // (found by fuzz/cache_header.cpp: bitpix 0 was taken as 0-byte values, negative sizes were taken, a NaN or
+  // huge vox_offset was cast to size_t, which is undefined).
+  const bool known_type =
+      (datatype == 16 && bitpix == 32) || (datatype == 2 && bitpix == 8) || (datatype == 512 && bitpix == 16);
+  if (header_size != 348 || dim[0] < 3 || !known_type || dim[1] < 1 || dim[2] < 1 || dim[3] < 1 ||
+      !(vox_offset >= 352) || vox_offset > static_cast<float>(m->map_bytes_))
+    throw Error(path, "not a cache file written by pgl (delete the cache folder to rebuild it)");
+  // Aligned voxels: training reads them in place as float or uint16 (a misaligned load, UBSan, found by
+  // fuzz/cache_header.cpp).
+  if (vox_offset != std::floor(vox_offset) ||
+      static_cast<size_t>(vox_offset) % static_cast<size_t>(bitpix / 8) != 0)
     throw Error(path, "not a cache file written by pgl (delete the cache folder to rebuild it)");
   m->size_ = {dim[1], dim[2], dim[3]};
   m->datatype_ = datatype;

@@ -63,7 +63,12 @@ namespace {
 std::string resolve_inside(const fs::path& root, const std::string& relative, const std::string& json_path) {
   if (relative.empty()) throw Error(json_path, "empty path in 'training'");
   fs::path p = fs::path(relative).is_absolute() ? fs::path(relative) : root / relative;
-  fs::path normal = fs::weakly_canonical(p);
+  // A name too long for the file system threw std::filesystem::filesystem_error (found by
+  // fuzz/dataset_json.cpp).
+  std::error_code ec;
+  fs::path normal = fs::weakly_canonical(p, ec);
+  if (ec)
+    throw Error(json_path, fmt::format("invalid path '{}' ({})", relative.substr(0, 100), ec.message()));
   auto rel = normal.lexically_relative(root);
   if (rel.empty() || *rel.begin() == "..")
     throw Error(json_path, fmt::format("path '{}' points outside the data set folder", relative));

@@ -16,4 +16,9 @@ struct NiftiPayload {
 // floating-point data, or when a .nii.gz trailer does not confirm the length.
 NiftiPayload inspect_nifti_payload(const std::string& path, int64_t voxels);
 
+// Spacing and orientation (pixdim, and the qform and sform in use) must be finite and of sane magnitude: ITK
+// builds a matrix from them and vnl's SVD aborts the process on a non-finite one (found by
+// fuzz/nifti_gz.cpp). Throws pgl::Error naming the file. NIfTI-1 and NIfTI-2, either byte order.
+void check_nifti_geometry(const std::string& path);
+
 }  // namespace pgl::io_detail

@@ -19,6 +19,8 @@
 
 #include "pgl/core/atomic_file.h"
 #include "pgl/core/error.h"
+#include "pgl/io/data_file_guard.h"
+#include "pgl/io/dicom_guard.h"
 #include "pgl/io/itk_bridge.h"
 #include "pgl/io/nifti_guard.h"
 
@@ -151,11 +153,14 @@ void validate_info(const ImageInfo& info) {
 void validate_against_file_size(const ImageInfo& info, size_t component_bytes) {
   if (info.format == "DICOM") return;  // per-slice files, checked by GDCM
   std::string p = lower(info.path);
-  if (ends_with(p, ".mhd") || ends_with(p, ".nhdr")) return;  // data lives in another file
+  double declared = static_cast<double>(info.geometry.voxels()) * static_cast<double>(component_bytes);
+  // Raw or compressed data after the header or in a data file (.mhd, .nhdr): a small detached header could
+  // otherwise make ITK allocate gigabytes (found by fuzz/metaimage.cpp, fuzz/nrrd.cpp).
+  if (info.format == "NRRD" || info.format == "MetaImage")
+    return io_detail::check_data_file(info.path, info.format == "NRRD", declared);
   std::error_code ec;
   auto file_bytes = static_cast<double>(fs::file_size(info.path, ec));
   if (ec) return;
-  double declared = static_cast<double>(info.geometry.voxels()) * static_cast<double>(component_bytes);
   bool compressed = !ends_with(p, ".nii");  // .nii.gz, and NRRD/MHA may carry compressed payloads
   if (!compressed && declared > file_bytes)
     throw Error(info.path, fmt::format("file is truncated: header declares {:.0f} bytes of voxels, file has {:.0f}",
@@ -182,6 +187,7 @@ Header read_header(const std::string& path) {
   h.io = make_io(f);
   std::string header_file = path;
   if (f == Format::Dicom) {
+    io_detail::check_dicom_folder(path);  // GDCM aborts the process on some truncated files
     try {
       h.dicom_files = dicom_series_files(path);
     } catch (const itk::ExceptionObject& e) {
@@ -192,8 +198,11 @@ Header read_header(const std::string& path) {
     std::ifstream probe(path, std::ios::binary);
     if (!probe) throw Error(path, "cannot open file (permission denied?)");
     if (fs::file_size(path, ec) == 0) throw Error(path, "file is empty");
+    if (f == Format::Nrrd || f == Format::Meta)  // before MetaIO expands a data file pattern
+      io_detail::check_data_file(path, f == Format::Nrrd, -1);
     if (!h.io->CanReadFile(path.c_str()))
       throw Error(path, fmt::format("not a readable {} file (corrupt header or wrong extension)", h.info.format));
+    if (f == Format::Nifti) io_detail::check_nifti_geometry(path);  // before vnl asserts on it
   }
   try {
     h.io->SetFileName(header_file);
@@ -235,6 +244,7 @@ Header read_header(const std::string& path) {
 
 template <class P>
 typename ItkImage<P>::Pointer read_pixels(const Header& h) {
+  if (h.info.format == "NRRD") io_detail::preload_nrrd(h.info.path);  // ITK leaks when this fails
   try {
     if (!h.dicom_files.empty()) {
       auto reader = itk::ImageSeriesReader<ItkImage<P>>::New();

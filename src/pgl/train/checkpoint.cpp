@@ -1,13 +1,20 @@
 #include "pgl/train/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/import_read.h>
+#include <torch/csrc/jit/serialization/storage_context.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <sstream>
 
 #include "pgl/core/atomic_file.h"
 #include "pgl/core/error.h"
+#include "pgl/train/archive_guard.h"
 
 namespace pgl::train {
 namespace {
@@ -35,24 +42,99 @@ c10::Dict<std::string, at::Tensor> to_dict(const NamedTensors& tensors) {
   return d;
 }
 
+// A tensor's elements must lie inside its storage. LibTorch 1.13's Unpickler takes sizes, strides and offset
+// from the pickle without checking them against the storage, and sizes a storage by the element count the
+// pickle declares, not by its record (reading such a tensor overran the buffer: ASan heap-buffer-overflow,
+// found by fuzz/checkpoint.cpp). load_pickle gives every storage its record's real size.
+void check_extent(const at::Tensor& t, const std::string& path) {
+  if (!t.defined() || t.numel() == 0) return;
+  int64_t last = t.storage_offset(), step = 0;
+  bool ok = last >= 0 && t.has_storage();
+  for (int64_t d = 0; ok && d < t.dim(); ++d)
+    ok = t.stride(d) >= 0 && !__builtin_mul_overflow(t.size(d) - 1, t.stride(d), &step) &&
+         !__builtin_add_overflow(last, step, &last);
+  int64_t bytes = 0;
+  ok = ok && !__builtin_mul_overflow(last + 1, static_cast<int64_t>(t.element_size()), &bytes) &&
+       static_cast<uint64_t>(bytes) <= t.storage().nbytes();
+  if (!ok) throw Error(path, "damaged checkpoint: a tensor reaches past its stored data");
+}
+
 NamedTensors from_dict(const c10::IValue& value, const std::string& path) {
   if (!value.isGenericDict()) throw Error(path, "not a pgl state dict");
   NamedTensors out;
   for (const auto& item : value.toGenericDict()) {
     if (!item.key().isString() || !item.value().isTensor())
       throw Error(path, "state dict holds a non-tensor entry");
+    check_extent(item.value().toTensor(), path);
     out.insert(item.key().toStringRef(), item.value().toTensor());
   }
   return out;
 }
 
+// torch::pickle_load reads its buffer through LibTorch's VectorReader, which copies past the end of the
+// buffer when a truncated file's zip directory points beyond it (ASan: heap-buffer-overflow in
+// mz_zip_reader_init, found by fuzz/checkpoint.cpp). The same reading, through a reader that stops at the
+// end.
+class BoundedReader final : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  explicit BoundedReader(std::vector<char> bytes) : bytes_(std::move(bytes)) {}
+  size_t size() const override { return bytes_.size(); }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= bytes_.size()) return 0;
+    n = std::min<size_t>(n, bytes_.size() - static_cast<size_t>(pos));
+    std::memcpy(buf, bytes_.data() + pos, n);
+    return n;
+  }
+
+ private:
+  std::vector<char> bytes_;
+};
+
+// A zip archive written by LibTorch, opened for reading after the checks of archive_guard.h (on the archive
+// and on every pickle in it).
+std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(std::vector<char> bytes,
+                                                                     const std::string& path) {
+  check_torch_archive(bytes, path);
+  auto reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(
+      std::make_shared<BoundedReader>(std::move(bytes)));
+  auto ends_with = [](const std::string& s, const char* end) {
+    return s.size() >= std::strlen(end) && s.compare(s.size() - std::strlen(end), std::strlen(end), end) == 0;
+  };
+  for (const auto& name : reader->getAllRecords())
+    if (ends_with(name, "pkl") || ends_with(name, ".py")) {  // data.pkl, constants.pkl, *.py.debug_pkl
+      auto [data, size] = reader->getRecord(name);
+      if (ends_with(name, "pkl")) check_pickle(static_cast<const char*>(data.get()), size, path);
+      if (ends_with(name, ".py")) check_source(static_cast<const char*>(data.get()), size, path);
+    }
+  return reader;
+}
+
 c10::IValue load_pickle(const std::string& path) {
   auto bytes = read_bytes(path);
   try {
-    return torch::pickle_load(bytes);
-  } catch (const c10::Error& e) {
+    auto reader = open_archive(std::move(bytes), path);
+    // Every storage the size of its record (see check_extent).
+    auto storages = std::make_shared<torch::jit::DeserializationStorageContext>();
+    for (const auto& name : reader->getAllRecords())
+      if (name.rfind("data/", 0) == 0) {
+        auto [data, size] = reader->getRecord(name);
+        storages->addStorage(name.substr(5), c10::Storage(c10::Storage::use_byte_size_t(), size,
+                                                          std::move(data), nullptr, false));
+      }
+    return torch::jit::readArchiveAndTensors("data", "", "", c10::nullopt, c10::nullopt, c10::nullopt,
+                                             *reader, torch::jit::Unpickler::defaultTypeParser, storages);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception&) {  // c10::Error, and std::exceptions of the unpickler (fuzz/checkpoint.cpp)
     throw Error(path, "not a readable checkpoint (truncated or not written by pgl)");
   }
+}
+
+// The first line of an exception's message (c10::Error appends a backtrace).
+std::string first_line(const std::exception& e) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+  std::string s = c10_error ? c10_error->msg() : e.what();
+  return s.substr(0, s.find('\n'));
 }
 
 }  // namespace
@@ -80,32 +162,49 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint,
 
 Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* optimizer) {
   c10::IValue value = load_pickle(path);
-  if (!value.isGenericDict()) throw Error(path, "not a pgl checkpoint");
-  auto root = value.toGenericDict();
-  if (!root.contains("format") || root.at("format").toStringRef() != kFormat)
-    throw Error(path, "not a pgl checkpoint (unknown format)");
-  Checkpoint c;
+  // A damaged or foreign file can hold anything: a missing key, a value of another type, optimiser or RNG
+  // state that does not fit end in one error naming the file, not in a c10::Error or std::out_of_range (found
+  // by fuzz/checkpoint.cpp).
   try {
-    c.meta = nlohmann::json::parse(root.at("meta").toStringRef());
-  } catch (const nlohmann::json::exception&) {
-    throw Error(path, "checkpoint metadata is not valid JSON");
+    if (!value.isGenericDict()) throw Error(path, "not a pgl checkpoint");
+    auto root = value.toGenericDict();
+    if (!root.contains("format") || root.at("format").toStringRef() != kFormat)
+      throw Error(path, "not a pgl checkpoint (unknown format)");
+    Checkpoint c;
+    try {
+      c.meta = nlohmann::json::parse(root.at("meta").toStringRef());
+    } catch (const nlohmann::json::exception&) {
+      throw Error(path, "checkpoint metadata is not valid JSON");
+    }
+    if (!c.meta.is_object()) throw Error(path, "checkpoint metadata is not a JSON object");
+    c.state = from_dict(root.at("state"), path);
+    if (optimizer) {
+      if (!root.contains("optimizer")) throw Error(path, "checkpoint has no optimiser state to resume from");
+      check_extent(root.at("optimizer").toTensor(), path);
+      at::Tensor t = root.at("optimizer").toTensor().contiguous();
+      std::string bytes(static_cast<const char*>(t.data_ptr()), static_cast<size_t>(t.numel()));
+      open_archive({bytes.begin(), bytes.end()}, path);  // a TorchScript archive: the same checks
+      std::istringstream stream(bytes);
+      torch::serialize::InputArchive archive;
+      // The optimiser state goes where its parameters are, whichever device wrote it.
+      c10::optional<torch::Device> device;
+      if (!optimizer->param_groups().empty() && !optimizer->param_groups()[0].params().empty())
+        device = optimizer->param_groups()[0].params()[0].device();
+      archive.load_from(stream, device);
+      optimizer->load(archive);
+    }
+    if (root.contains("torch_rng")) {
+      c.rng_state = root.at("torch_rng").toTensor();
+      check_extent(c.rng_state, path);
+      // Validated on a generator of its own: loading never touches the global RNG.
+      at::make_generator<at::CPUGeneratorImpl>().set_state(c.rng_state);
+    }
+    return c;
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(path, "damaged or foreign checkpoint: " + first_line(e));
   }
-  c.state = from_dict(root.at("state"), path);
-  if (optimizer) {
-    if (!root.contains("optimizer")) throw Error(path, "checkpoint has no optimiser state to resume from");
-    at::Tensor t = root.at("optimizer").toTensor().contiguous();
-    std::string bytes(static_cast<const char*>(t.data_ptr()), static_cast<size_t>(t.numel()));
-    std::istringstream stream(bytes);
-    torch::serialize::InputArchive archive;
-    // The optimiser state goes where its parameters are, whichever device wrote it.
-    c10::optional<torch::Device> device;
-    if (!optimizer->param_groups().empty() && !optimizer->param_groups()[0].params().empty())
-      device = optimizer->param_groups()[0].params()[0].device();
-    archive.load_from(stream, device);
-    optimizer->load(archive);
-  }
-  if (root.contains("torch_rng")) c.rng_state = root.at("torch_rng").toTensor();
-  return c;
 }
 
 void restore_rng_state(const Checkpoint& checkpoint) {

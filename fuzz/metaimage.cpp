@@ -1,0 +1,19 @@
+// MetaImage: the bytes as a single-file .mha, then as a detached header (.mhd) beside a small raw data file
+// (fuzz/fixtures/data.raw is copied to the scratch folder as data.raw; the seeds' .mhd headers name it).
+#include "fuzz_support.h"
+
+namespace pgl::fuzz {
+
+void metaimage(const uint8_t* data, size_t size) {
+  static const bool fixture =
+      (write_file(scratch_path("meta/data.raw"), read_file(source_dir() + "/fixtures/data.raw")), true);
+  (void)fixture;
+  const std::string attached = scratch_path("meta/input.mha");
+  write_file(attached, data, size);
+  read_image_all_ways(attached);
+  const std::string detached = scratch_path("meta/input.mhd");
+  write_file(detached, data, size);
+  read_image_all_ways(detached);
+}
+
+}  // namespace pgl::fuzz
