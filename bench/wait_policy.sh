@@ -16,7 +16,7 @@ trap 'rm -rf "$WORK"; kill $(jobs -p) 2>/dev/null || true' EXIT
 
 step_ms() {  # step_ms ENV...: median step_ms of metrics lines after the first (warm-up excluded)
   rm -rf "$WORK/run"
-  env "$@" "$PGL" pretrain --data "$WORK/data" --preset small --steps 16 --log-every 4 --threads 2 \
+  env "$@" "$PGL" pretrain --data "$WORK/data" --preset small --steps 12 --log-every 4 --threads 2 \
     --cache "$WORK/cache" --out "$WORK/run" >/dev/null 2>&1
   tail -n +2 "$WORK/run/metrics.jsonl" | sed 's/.*"step_ms":\([0-9.]*\).*/\1/' | sort -n |
     awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
