@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "pgl/core/error.h"
+#include "pgl/core/memory.h"
 #include "pgl/core/progress.h"
 #include "pgl/data/dataset.h"
 #include "pgl/io/volume_io.h"
@@ -63,6 +64,8 @@ void run_predict(const PredictOptions& o) {
   Progress progress("predict", static_cast<int64_t>(inputs.size()), "case");
   int64_t done = 0;
   for (const auto& [path, id] : inputs) {
+    require_memory(path, predictor.memory_needed(read_image_info(path).geometry, o.save_probabilities),
+                   "predict it");  // before reading it: read_volume checks only its own share
     Volume volume = read_volume(path);
     std::vector<Volume> probabilities;
     LabelMap labels = predictor.predict(volume, o.tta, o.save_probabilities ? &probabilities : nullptr);
@@ -82,7 +85,8 @@ void run_predict(const PredictOptions& o) {
 void register_predict(CLI::App& app) {
   auto o = std::make_shared<PredictOptions>();
   auto* cmd = app.add_subcommand("predict", "Segment volumes with a fine-tuned model");
-  cmd->add_option("--model", o->model, "Fine-tuning run folder, checkpoint, or packed model (pgl export)")->required();
+  cmd->add_option("--model", o->model, "Fine-tuning run folder, checkpoint, or packed model (pgl export)")
+      ->required();
   cmd->add_option("--input", o->input, "Volume file, DICOM series folder, or folder of volumes")->required();
   cmd->add_option("--out", o->out, "Output folder (CASE.nii.gz label maps)")->required();
   cmd->add_option("--checkpoint", o->checkpoint, "best | final | latest (default: best, else final)");

@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <new>
 
 #include "commands.h"
 #include "pgl/core/error.h"
+#include "pgl/core/memory.h"
 #include "pgl/core/version.h"
 
 namespace {
@@ -73,6 +75,12 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const pgl::Error& e) {
     std::fprintf(stderr, "pgl: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "pgl: error: out of memory (%.1f GiB were available at the end); see docs/performance.md "
+                 "for what each command needs\n",
+                 static_cast<double>(pgl::available_memory_bytes()) / (1024.0 * 1024.0 * 1024.0));
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pgl: error: %s\n", e.what());

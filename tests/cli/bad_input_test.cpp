@@ -111,6 +111,26 @@ TEST(BadInput, AbsurdSizeInNiftiHeaderIsRefusedBeforeAllocation) {
   expect_clear_error("info " + path, path, "voxels");
 }
 
+// A real 1024 x 1024 x 512 int16 volume (zeros, 1 GiB raw, 1 MB compressed) under a 3 GiB address-space
+// limit: reading it would need about 5 GiB, so it is refused before any voxel is read, naming the need.
+TEST(BadInput, VolumeTooLargeForTheMemoryAllowedIsRefusedBeforeReading) {
+  test::TempDir dir;
+  std::string header = valid_nii(dir, "header.nii");
+  patch_int16(header, 42, 1024);
+  patch_int16(header, 44, 1024);
+  patch_int16(header, 46, 512);
+  patch_int16(header, 70, 4);   // int16
+  patch_int16(header, 72, 16);  // bitpix
+  const std::string big = dir / "big.nii.gz";
+  auto r = test::run_shell("(head -c 352 " + header + "; head -c 1073741824 /dev/zero) | gzip -1 > " + big);
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = test::run_shell("ulimit -v 3145728; " + test::pgl_binary() + " info " + big);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("pgl: error: " + big + ": needs about 5.0 GiB of memory to read it"),
+            std::string::npos)
+      << r.output;
+}
+
 TEST(BadInput, UnsupportedPixelType) {
   test::TempDir dir;
   std::string path = valid_nii(dir, "rgb.nii");

@@ -13,10 +13,7 @@ namespace pgl {
 namespace {
 namespace fs = std::filesystem;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using pgl::test::read_text;
 
 // A 6-voxel cube of `label` starting at z = z0 on a 10x10x12 grid with 3 mm slices.
 LabelMap cube(uint16_t label, int64_t z0, const Vec3& spacing = {1, 1, 3}) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/test_support.h"
 
@@ -100,6 +101,109 @@ TEST_F(WriteFailure, CheckpointWriteErrorKeepsThePreviousCheckpoint) {
   r = test::run_pgl("pretrain" + common() + "--resume --out " + run);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("at step 10"), std::string::npos) << r.output;
+}
+
+// A real full disk: a small tmpfs in a private mount namespace (`unshare -rm`, no root needed where user
+// namespaces are allowed). A checkpoint, a cache entry, a prediction and an evaluation written to it fail
+// with one error naming the file (ENOSPC); what was there before stays whole and no temporary is left.
+TEST_F(WriteFailure, FullDiskFailsEachWriterCleanly) {
+  if (test::run_shell("unshare -rm sh -c 'mount -t tmpfs -o size=1m tmpfs " + scratch_.path() + "'").status !=
+      0)
+    GTEST_SKIP()
+        << "cannot mount a tmpfs in a user namespace here (unshare -rm); the full-disk test needs one";
+  const std::string disk = scratch_ / "disk", saved = scratch_ / "saved", pgl = test::pgl_binary();
+  auto r =
+      test::run_pgl("finetune --data " + dir_ + "/data --cache " + dir_ + "/cache --spacing 6,6,6 " +
+                    "--preset tiny --base 8 --patch 32 --threads 2 --init random --steps 2 --val-every 2 " +
+                    "--out " + scratch_ / "model");
+  ASSERT_EQ(r.status, 0) << r.output;
+  // Leaves KB kibibytes free on the disk.
+  auto fill = [&](int kb, const std::string& name) {
+    return "dd if=/dev/zero of=" + disk + "/" + name + " bs=1K count=$(( $(df --output=avail -k " + disk +
+           " | tail -1) - " + std::to_string(kb) + " )) 2>/dev/null; ";
+  };
+  // Each step's output and exit status go to saved/NAME.txt; the disk's listing after it to saved/NAME.ls.
+  auto step = [&](const std::string& name, const std::string& command) {
+    return command + " > " + saved + "/" + name + ".txt 2>&1; echo $? > " + saved + "/" + name +
+           ".rc; ls -aR " + disk + " > " + saved + "/" + name + ".ls; ";
+  };
+  const std::string script =
+      "set -u; mkdir -p " + disk + " " + saved + "; mount -t tmpfs -o size=64m tmpfs " + disk +
+      " || exit 9; " +
+      step("pretrain", pgl + " pretrain" + common() + "--stop-at 10 --out " + disk + "/run") + "cp " + disk +
+      "/run/checkpoints/latest.pt " + saved + "/latest-before.pt; " + fill(300, "filler1") +
+      step("checkpoint", pgl + " pretrain" + common() + "--resume --out " + disk + "/run") + "cp " + disk +
+      "/run/checkpoints/latest.pt " + saved + "/latest-after.pt; " + fill(20, "filler2") +
+      step("cache", pgl + " finetune --data " + dir_ + "/data --cache " + disk + "/cache --spacing 5,5,5 " +
+                        "--preset tiny --init random --steps 1 --out " + scratch_ / "ft") +
+      fill(0, "filler3") +
+      step("predict", pgl + " predict --model " + scratch_ / "model" + " --input " + dir_ +
+                          "/data/imagesTr --out " + disk + "/pred") +
+      step("evaluate", pgl + " evaluate --pred " + dir_ + "/data/labelsTr --ref " + dir_ + "/data --out " +
+                           disk + "/metrics.csv");
+  r = test::run_shell("unshare -rm bash -c '" + script + "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto output = [&](const std::string& name) { return test::read_text(saved + "/" + name + ".txt"); };
+  auto status = [&](const std::string& name) {
+    return std::stoi(test::read_text(saved + "/" + name + ".rc"));
+  };
+  auto listing = [&](const std::string& name) { return test::read_text(saved + "/" + name + ".ls"); };
+  ASSERT_EQ(status("pretrain"), 0) << output("pretrain");
+  const std::pair<const char*, const char*> expected[] = {{"checkpoint", "/run/checkpoints/latest.pt"},
+                                                          {"cache", "/cache/"},
+                                                          {"predict", "/pred/"},
+                                                          {"evaluate", "/metrics"}};
+  for (const auto& [name, file] : expected) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(status(name), 1) << output(name);
+    EXPECT_NE(output(name).find(disk + file), std::string::npos) << output(name);
+    EXPECT_TRUE(output(name).find("No space left on device") != std::string::npos ||
+                output(name).find("disk full") != std::string::npos)
+        << output(name);
+    const size_t error = output(name).find("pgl: error:");
+    EXPECT_EQ(output(name).find("pgl: error:", error + 1), std::string::npos)
+        << "one error: " << output(name);
+    EXPECT_EQ(listing(name).find(".tmp."), std::string::npos) << "left behind:\n" << listing(name);
+  }
+  // The checkpoint of step 10 is untouched; no cache entry, prediction or table appears half-written.
+  EXPECT_EQ(test::read_text(saved + "/latest-before.pt"), test::read_text(saved + "/latest-after.pt"));
+  std::istringstream cache_files(listing("cache"));
+  for (std::string line; std::getline(cache_files, line);)  // a sidecar marks a complete entry
+    EXPECT_FALSE(line.rfind("case_", 0) == 0 && line.size() > 5 && line.substr(line.size() - 5) == ".json")
+        << line;
+  EXPECT_EQ(listing("predict").find(".nii.gz"), std::string::npos) << listing("predict");
+  EXPECT_EQ(listing("evaluate").find("metrics.csv"), std::string::npos) << listing("evaluate");
+}
+
+// Two runs started at once on the same data share one cache folder: both preprocess the same cases at the
+// same moment. Entries are renamed into place whole and a sidecar marks a complete one, so both runs
+// succeed, train on the same inputs as a run with a cache of its own, and leave no temporary file behind.
+using SharedCache = NonFinite;
+TEST_F(SharedCache, TwoRunsStartedAtOnceNeitherCorruptNorReadHalfEntries) {
+  const std::string args = " --data " + dir_ + "/data --spacing 4,4,4 --preset tiny --base 8 --patch 32 " +
+                           "--threads 1 --init random --steps 3 --log-every 1 --val-every 3 --seed 5 ";
+  auto r = test::run_pgl("finetune" + args + "--cache " + scratch_ / "own" + " --out " + scratch_ / "alone");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto alone = metrics(scratch_ / "alone");
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const std::string cache = scratch_ / ("shared" + std::to_string(round)), pgl = test::pgl_binary();
+    const std::string a = scratch_ / ("a" + std::to_string(round)),
+                      b = scratch_ / ("b" + std::to_string(round));
+    r = test::run_shell(pgl + " finetune" + args + "--cache " + cache + " --out " + a + " > " + a +
+                        ".txt 2>&1 & " + pgl + " finetune" + args + "--cache " + cache + " --out " + b +
+                        " > " + b + ".txt 2>&1 & " + "wait %1; s1=$?; wait %2; s2=$?; echo status $s1 $s2");
+    EXPECT_NE(r.output.find("status 0 0"), std::string::npos)
+        << r.output << test::read_text(a + ".txt") << test::read_text(b + ".txt");
+    for (const auto& run : {a, b}) {
+      const auto lines = metrics(run);
+      ASSERT_EQ(lines.size(), alone.size()) << run;
+      for (size_t k = 0; k < lines.size(); ++k)
+        EXPECT_EQ(lines[k].value("loss", -1.0), alone[k].value("loss", -1.0));
+    }
+    for (const auto& e : std::filesystem::recursive_directory_iterator(cache))
+      EXPECT_NE(e.path().filename().string().rfind(".tmp.", 0), 0u) << "left behind: " << e.path();
+  }
 }
 
 // Fine-tuning from a pretraining run that did not finish says so, loudly, with the step it took.

@@ -20,10 +20,7 @@ namespace pgl::report {
 namespace {
 namespace fs = std::filesystem;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using pgl::test::read_text;
 
 TEST(Summary, WritesJsonMarkdownAndPlots) {
   pgl::test::TempDir dir;

@@ -50,5 +50,7 @@ std::string source_dir();
 
 // A JSON file's contents (a test failure, not an exception, when it is missing or malformed: null).
 nlohmann::json read_json(const std::string& path);
+// The whole file as bytes; empty when it cannot be read.
+std::string read_text(const std::string& path);
 
 }  // namespace pgl::test

@@ -1,6 +1,7 @@
 #include "pgl/data/cache.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,11 +13,9 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "pgl/core/atomic_file.h"
 #include "pgl/core/error.h"
@@ -44,7 +43,9 @@ json source_stamp(const Case& c, bool with_labels) {
   auto stamp = [](const std::string& p) {
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return json{{"path", p}};
-    return json{{"path", p}, {"bytes", static_cast<int64_t>(st.st_size)}, {"mtime", static_cast<int64_t>(st.st_mtime)}};
+    return json{{"path", p},
+                {"bytes", static_cast<int64_t>(st.st_size)},
+                {"mtime", static_cast<int64_t>(st.st_mtime)}};
   };
   json j = {{"image", stamp(c.image)}};
   if (with_labels && !c.label.empty()) j["label"] = stamp(c.label);
@@ -72,7 +73,8 @@ CachedCase entry_from_json(const json& j, const std::string& folder) {
   e.geometry = geometry_from_json(j.at("geometry"));
   e.background = j.at("background").get<float>();
   e.classes = j.at("classes").get<std::vector<int>>();
-  for (const auto& [k, v] : j.at("foreground").items()) e.foreground[std::stoi(k)] = v.get<std::vector<int64_t>>();
+  for (const auto& [k, v] : j.at("foreground").items())
+    e.foreground[std::stoi(k)] = v.get<std::vector<int64_t>>();
   return e;
 }
 
@@ -107,8 +109,12 @@ CachedCase preprocess_case(const Case& c, const PreprocessingPlan& plan, const s
   e.id = c.id;
   e.geometry = image.geometry;
   e.background = *std::min_element(image.data.begin(), image.data.end());
-  json j = {{"format", kCacheFormat}, {"id", c.id}, {"plan", plan.to_json()}, {"source", stamp},
-            {"geometry", geometry_json(image.geometry)}, {"background", e.background},
+  json j = {{"format", kCacheFormat},
+            {"id", c.id},
+            {"plan", plan.to_json()},
+            {"source", stamp},
+            {"geometry", geometry_json(image.geometry)},
+            {"background", e.background},
             {"image", stem + ".nii"}};
   if (with_labels && !c.label.empty()) {
     LabelMap labels = preprocess_labels(read_label_map(c.label), plan);
@@ -150,6 +156,7 @@ std::vector<CachedCase> build_cache(const std::vector<Case>& cases, const Prepro
   std::error_code ec;
   fs::create_directories(folder, ec);
   if (ec) throw Error(folder, "cannot create cache folder: " + ec.message());
+  remove_stale_temporaries(folder);  // left by a process killed while writing an entry
   write_text_atomically((fs::path(folder) / "plan.json").string(), plan.to_json().dump(2));
 
   std::vector<CachedCase> entries(cases.size());
@@ -251,9 +258,11 @@ std::shared_ptr<MappedImage> MappedImage::open(const std::string& path) {
   m->size_ = {dim[1], dim[2], dim[3]};
   m->datatype_ = datatype;
   m->bytes_per_value_ = bitpix / 8;
-  auto needed = static_cast<size_t>(vox_offset) + static_cast<size_t>(m->size_[0] * m->size_[1] * m->size_[2]) *
-                                                       static_cast<size_t>(m->bytes_per_value_);
-  if (needed > m->map_bytes_) throw Error(path, "cached volume is truncated (delete the cache folder to rebuild it)");
+  auto needed =
+      static_cast<size_t>(vox_offset) +
+      static_cast<size_t>(m->size_[0] * m->size_[1] * m->size_[2]) * static_cast<size_t>(m->bytes_per_value_);
+  if (needed > m->map_bytes_)
+    throw Error(path, "cached volume is truncated (delete the cache folder to rebuild it)");
   m->data_ = bytes + static_cast<size_t>(vox_offset);
   return m;
 }

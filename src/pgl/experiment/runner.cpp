@@ -188,6 +188,7 @@ void run_experiment(const ExperimentConfig& c) {
   train::resolve_device(c.device);  // a missing GPU fails before any work
   Paths paths{fs::path(c.out)};
   fs::create_directories(paths.root);
+  remove_stale_temporaries(paths.root.string());  // a killed run's half-written results
   Dataset dataset = open_dataset(c.data);
   if (!dataset.labeled()) throw Error(c.data, "the experiment needs a labelled data set");
   std::vector<Case> tests = test_cases(dataset, c);

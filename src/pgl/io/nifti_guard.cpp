@@ -1,5 +1,6 @@
 #include "pgl/io/nifti_guard.h"
 
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -7,8 +8,6 @@
 #include <fstream>
 #include <memory>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "pgl/core/error.h"
 
@@ -88,7 +87,7 @@ void count_non_finite(const unsigned char* data, size_t count, bool swap, int64_
 
 }  // namespace
 
-NiftiPayload inspect_nifti_payload(const std::string& path, int64_t voxels) {
+NiftiPayload inspect_nifti_payload(const std::string& path, int64_t voxels, bool check_values) {
   NiftiPayload out;
   std::unique_ptr<gzFile_s, GzCloser> file(gzopen(path.c_str(), "rb"));  // also reads plain files
   if (!file) throw Error(path, "cannot open file");
@@ -109,7 +108,7 @@ NiftiPayload inspect_nifti_payload(const std::string& path, int64_t voxels) {
   const int64_t value_bytes = datatype_bytes(datatype);
   if (value_bytes == 0) return out;  // unknown datatype: ITK refuses it
   const int64_t needed = static_cast<int64_t>(vox_offset) + voxels * value_bytes;
-  bool floating = datatype == kFloat32 || datatype == kFloat64;
+  bool floating = check_values && (datatype == kFloat32 || datatype == kFloat64);
   bool compressed = gzdirect(file.get()) == 0;
   if (!floating) {
     if (!compressed) {
@@ -138,8 +137,10 @@ NiftiPayload inspect_nifti_payload(const std::string& path, int64_t voxels) {
       throw Error(path, fmt::format("file is truncated: {} of {} voxels present", done_values, voxels));
     if (got % value_bytes != 0 && static_cast<unsigned>(got) == want) return out;  // cannot happen; be safe
     size_t values = static_cast<size_t>(got / value_bytes);
-    if (datatype == kFloat32) count_non_finite<float>(buffer.data(), values, swap, done_values, out);
-    if (datatype == kFloat64) count_non_finite<double>(buffer.data(), values, swap, done_values, out);
+    if (floating && datatype == kFloat32)
+      count_non_finite<float>(buffer.data(), values, swap, done_values, out);
+    if (floating && datatype == kFloat64)
+      count_non_finite<double>(buffer.data(), values, swap, done_values, out);
     done_values += static_cast<int64_t>(values);
     remaining -= got;
   }

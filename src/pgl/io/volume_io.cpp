@@ -1,5 +1,6 @@
 #include "pgl/io/volume_io.h"
 
+#include <fmt/format.h>
 #include <itkGDCMImageIO.h>
 #include <itkGDCMSeriesFileNames.h>
 #include <itkImageFileReader.h>
@@ -15,10 +16,9 @@
 #include <fstream>
 #include <limits>
 
-#include <fmt/format.h>
-
 #include "pgl/core/atomic_file.h"
 #include "pgl/core/error.h"
+#include "pgl/core/memory.h"
 #include "pgl/io/data_file_guard.h"
 #include "pgl/io/dicom_guard.h"
 #include "pgl/io/itk_bridge.h"
@@ -52,36 +52,49 @@ bool detect_format(const std::string& path, Format* format) {
     return true;
   }
   std::string p = lower(path);
-  if (ends_with(p, ".nii") || ends_with(p, ".nii.gz")) *format = Format::Nifti;
-  else if (ends_with(p, ".nrrd") || ends_with(p, ".nhdr")) *format = Format::Nrrd;
-  else if (ends_with(p, ".mha") || ends_with(p, ".mhd")) *format = Format::Meta;
-  else return false;
+  if (ends_with(p, ".nii") || ends_with(p, ".nii.gz"))
+    *format = Format::Nifti;
+  else if (ends_with(p, ".nrrd") || ends_with(p, ".nhdr"))
+    *format = Format::Nrrd;
+  else if (ends_with(p, ".mha") || ends_with(p, ".mhd"))
+    *format = Format::Meta;
+  else
+    return false;
   return true;
 }
 
 Format format_of(const std::string& path) {
   Format f;
   if (!detect_format(path, &f))
-    throw Error(path, "unsupported file type (expected .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd or a DICOM folder)");
+    throw Error(path,
+                "unsupported file type (expected .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd or a DICOM folder)");
   return f;
 }
 
 const char* format_name(Format f) {
   switch (f) {
-    case Format::Nifti: return "NIfTI";
-    case Format::Nrrd: return "NRRD";
-    case Format::Meta: return "MetaImage";
-    case Format::Dicom: return "DICOM";
+    case Format::Nifti:
+      return "NIfTI";
+    case Format::Nrrd:
+      return "NRRD";
+    case Format::Meta:
+      return "MetaImage";
+    case Format::Dicom:
+      return "DICOM";
   }
   return "?";
 }
 
 itk::ImageIOBase::Pointer make_io(Format f) {
   switch (f) {
-    case Format::Nifti: return itk::NiftiImageIO::New().GetPointer();
-    case Format::Nrrd: return itk::NrrdImageIO::New().GetPointer();
-    case Format::Meta: return itk::MetaImageIO::New().GetPointer();
-    case Format::Dicom: return itk::GDCMImageIO::New().GetPointer();
+    case Format::Nifti:
+      return itk::NiftiImageIO::New().GetPointer();
+    case Format::Nrrd:
+      return itk::NrrdImageIO::New().GetPointer();
+    case Format::Meta:
+      return itk::MetaImageIO::New().GetPointer();
+    case Format::Dicom:
+      return itk::GDCMImageIO::New().GetPointer();
   }
   return nullptr;
 }
@@ -97,19 +110,32 @@ std::string itk_message(const itk::ExceptionObject& e) {
 std::string component_name(itk::IOComponentEnum c) {
   using C = itk::IOComponentEnum;
   switch (c) {
-    case C::UCHAR: return "uint8";
-    case C::CHAR: return "int8";
-    case C::USHORT: return "uint16";
-    case C::SHORT: return "int16";
-    case C::UINT: return "uint32";
-    case C::INT: return "int32";
-    case C::ULONG: return "uint64";
-    case C::LONG: return "int64";
-    case C::ULONGLONG: return "uint64";
-    case C::LONGLONG: return "int64";
-    case C::FLOAT: return "float32";
-    case C::DOUBLE: return "float64";
-    default: return "unknown";
+    case C::UCHAR:
+      return "uint8";
+    case C::CHAR:
+      return "int8";
+    case C::USHORT:
+      return "uint16";
+    case C::SHORT:
+      return "int16";
+    case C::UINT:
+      return "uint32";
+    case C::INT:
+      return "int32";
+    case C::ULONG:
+      return "uint64";
+    case C::LONG:
+      return "int64";
+    case C::ULONGLONG:
+      return "uint64";
+    case C::LONGLONG:
+      return "int64";
+    case C::FLOAT:
+      return "float32";
+    case C::DOUBLE:
+      return "float64";
+    default:
+      return "unknown";
   }
 }
 
@@ -137,14 +163,15 @@ void validate_info(const ImageInfo& info) {
   }
   if (g.size[0] > kMaxVoxels || g.size[1] > kMaxVoxels || g.size[2] > kMaxVoxels ||
       g.size[0] * g.size[1] > kMaxVoxels || g.voxels() > kMaxVoxels)
-    throw Error(info.path, fmt::format("header declares {}x{}x{} voxels, more than pgl accepts (2^31)", g.size[0],
-                                       g.size[1], g.size[2]));
+    throw Error(info.path, fmt::format("header declares {}x{}x{} voxels, more than pgl accepts (2^31)",
+                                       g.size[0], g.size[1], g.size[2]));
   for (double d : g.direction)
     if (!std::isfinite(d)) throw Error(info.path, "direction matrix is not finite");
   if (info.components != 1)
-    throw Error(info.path, fmt::format("unsupported pixel type {} ({} components per voxel); pgl reads scalar "
-                                       "images only",
-                                       info.pixel_type, info.components));
+    throw Error(info.path,
+                fmt::format("unsupported pixel type {} ({} components per voxel); pgl reads scalar "
+                            "images only",
+                            info.pixel_type, info.components));
   if (info.pixel_type == "unknown") throw Error(info.path, "unsupported pixel type");
 }
 
@@ -163,8 +190,9 @@ void validate_against_file_size(const ImageInfo& info, size_t component_bytes) {
   if (ec) return;
   bool compressed = !ends_with(p, ".nii");  // .nii.gz, and NRRD/MHA may carry compressed payloads
   if (!compressed && declared > file_bytes)
-    throw Error(info.path, fmt::format("file is truncated: header declares {:.0f} bytes of voxels, file has {:.0f}",
-                                       declared, file_bytes));
+    throw Error(info.path,
+                fmt::format("file is truncated: header declares {:.0f} bytes of voxels, file has {:.0f}",
+                            declared, file_bytes));
   if (compressed && declared > file_bytes * kMaxCompressionRatio)
     throw Error(info.path,
                 fmt::format("header declares {}x{}x{} voxels, impossible for a {:.0f}-byte compressed file",
@@ -201,7 +229,8 @@ Header read_header(const std::string& path) {
     if (f == Format::Nrrd || f == Format::Meta)  // before MetaIO expands a data file pattern
       io_detail::check_data_file(path, f == Format::Nrrd, -1);
     if (!h.io->CanReadFile(path.c_str()))
-      throw Error(path, fmt::format("not a readable {} file (corrupt header or wrong extension)", h.info.format));
+      throw Error(path,
+                  fmt::format("not a readable {} file (corrupt header or wrong extension)", h.info.format));
     if (f == Format::Nifti) io_detail::check_nifti_geometry(path);  // before vnl asserts on it
   }
   try {
@@ -211,9 +240,11 @@ Header read_header(const std::string& path) {
     throw Error(path, fmt::format("invalid {} header: {}", h.info.format, itk_message(e)));
   }
   unsigned dims = h.io->GetNumberOfDimensions();
-  if (dims < 2 || dims > 4) throw Error(path, fmt::format("{}-dimensional image; pgl reads 3-D volumes", dims));
+  if (dims < 2 || dims > 4)
+    throw Error(path, fmt::format("{}-dimensional image; pgl reads 3-D volumes", dims));
   if (dims == 4 && h.io->GetDimensions(3) > 1)
-    throw Error(path, fmt::format("4-D image with {} time points; pgl reads 3-D volumes", h.io->GetDimensions(3)));
+    throw Error(path,
+                fmt::format("4-D image with {} time points; pgl reads 3-D volumes", h.io->GetDimensions(3)));
   Geometry& g = h.info.geometry;
   for (unsigned a = 0; a < 3; ++a) {
     bool present = a < dims;
@@ -232,7 +263,8 @@ Header read_header(const std::string& path) {
   h.info.components = static_cast<int>(h.io->GetNumberOfComponents());
   h.info.pixel_type = component_name(h.io->GetComponentType());
   if (h.info.components != 1)
-    h.info.pixel_type = itk::ImageIOBase::GetPixelTypeAsString(h.io->GetPixelType()) + " of " + h.info.pixel_type;
+    h.info.pixel_type =
+        itk::ImageIOBase::GetPixelTypeAsString(h.io->GetPixelType()) + " of " + h.info.pixel_type;
   if (auto* gdcm = dynamic_cast<itk::GDCMImageIO*>(h.io.GetPointer())) {
     h.info.rescale_slope = gdcm->GetRescaleSlope();
     h.info.rescale_intercept = gdcm->GetRescaleIntercept();
@@ -287,6 +319,16 @@ void write_itk(const typename ItkImage<P>::Pointer& image, const std::string& pa
     } catch (const itk::ExceptionObject& e) {
       throw Error(path, "cannot write image: " + itk_message(e));
     }
+    // nifti1_io reports a short write (a full disk) on stderr only and ITK goes on: read the length back.
+    try {
+      const int64_t voxels = static_cast<int64_t>(image->GetLargestPossibleRegion().GetNumberOfPixels());
+      if (f == Format::Nifti)
+        io_detail::inspect_nifti_payload(tmp, voxels, /*check_values=*/false);
+      else
+        io_detail::check_data_file(tmp, f == Format::Nrrd, static_cast<double>(voxels) * sizeof(P));
+    } catch (const Error&) {
+      throw Error(path, "cannot write image: the file came out incomplete (disk full?)");
+    }
   });
 }
 
@@ -299,10 +341,15 @@ bool is_supported_image_path(const std::string& path) {
 
 ImageInfo read_image_info(const std::string& path) { return read_header(path).info; }
 
-Volume read_volume(const std::string& path, const ReadOptions& options) { return read_volume(path, nullptr, options); }
+Volume read_volume(const std::string& path, const ReadOptions& options) {
+  return read_volume(path, nullptr, options);
+}
 
 Volume read_volume(const std::string& path, ImageInfo* info, const ReadOptions& options) {
   Header h = read_header(path);
+  // ITK's buffer and the Volume (float each) and the file's own type while ITK converts it: 10 bytes a
+  // voxel, measured (bench/large_ct_memory.sh), before any of them is allocated.
+  require_memory(path, static_cast<uint64_t>(h.info.geometry.voxels()) * 10, "read it");
   if (h.info.format == "NIfTI") {
     // nifti1_io turns NaN/Inf into 0 on its own: count them in the raw payload first.
     auto payload = io_detail::inspect_nifti_payload(path, h.info.geometry.voxels());
@@ -324,13 +371,16 @@ Volume read_volume(const std::string& path, ImageInfo* info, const ReadOptions& 
       if (options.allow_non_finite) v.data[n] = 0.f;
     }
   if (bad && !options.allow_non_finite)
-    throw Error(path, fmt::format("{} voxels are NaN or infinite (first at index {}); refusing this image", bad,
-                                  index_text(v.geometry, first)));
+    throw Error(path, fmt::format("{} voxels are NaN or infinite (first at index {}); refusing this image",
+                                  bad, index_text(v.geometry, first)));
   return v;
 }
 
 LabelMap read_label_map(const std::string& path) {
   Header h = read_header(path);
+  // ITK's buffer (double, to catch non-integral values exactly), the file's own type while ITK converts it,
+  // and the labels (uint16).
+  require_memory(path, static_cast<uint64_t>(h.info.geometry.voxels()) * 12, "read it");
   if (h.info.format == "NIfTI") {
     auto payload = io_detail::inspect_nifti_payload(path, h.info.geometry.voxels());
     if (payload.non_finite)
@@ -344,8 +394,9 @@ LabelMap read_label_map(const std::string& path) {
   for (size_t n = 0; n < labels.data.size(); ++n) {
     double v = src[n];
     if (!std::isfinite(v) || v < 0 || v > 65535 || v != std::floor(v))
-      throw Error(path, fmt::format("label map holds value {} at index {}; labels must be integers in 0..65535", v,
-                                    index_text(labels.geometry, n)));
+      throw Error(path,
+                  fmt::format("label map holds value {} at index {}; labels must be integers in 0..65535", v,
+                              index_text(labels.geometry, n)));
     labels.data[n] = static_cast<uint16_t>(v);
   }
   return labels;
@@ -353,17 +404,23 @@ LabelMap read_label_map(const std::string& path) {
 
 void write_volume(const Volume& volume, const std::string& path, Storage storage) {
   // Integral intensities within int16 (CT in HU) are stored as int16: a quarter of the size, exact.
-  bool integral = storage == Storage::Auto && std::all_of(volume.data.begin(), volume.data.end(), [](float v) {
-    return v == std::floor(v) && v >= std::numeric_limits<int16_t>::min() && v <= std::numeric_limits<int16_t>::max();
-  });
-  if (integral) write_itk<int16_t>(io_detail::to_itk<int16_t>(volume), path);
-  else write_itk<float>(io_detail::to_itk<float>(volume), path);
+  bool integral =
+      storage == Storage::Auto && std::all_of(volume.data.begin(), volume.data.end(), [](float v) {
+        return v == std::floor(v) && v >= std::numeric_limits<int16_t>::min() &&
+               v <= std::numeric_limits<int16_t>::max();
+      });
+  if (integral)
+    write_itk<int16_t>(io_detail::to_itk<int16_t>(volume), path);
+  else
+    write_itk<float>(io_detail::to_itk<float>(volume), path);
 }
 
 void write_label_map(const LabelMap& labels, const std::string& path) {
   uint16_t max = labels.data.empty() ? 0 : *std::max_element(labels.data.begin(), labels.data.end());
-  if (max <= 255) write_itk<uint8_t>(io_detail::to_itk<uint8_t>(labels), path);
-  else write_itk<uint16_t>(io_detail::to_itk<uint16_t>(labels), path);
+  if (max <= 255)
+    write_itk<uint8_t>(io_detail::to_itk<uint8_t>(labels), path);
+  else
+    write_itk<uint16_t>(io_detail::to_itk<uint16_t>(labels), path);
 }
 
 }  // namespace pgl

@@ -24,6 +24,8 @@ class Predictor {
 
   // Labels on the input's own grid. probabilities (optional) receives one volume per class, same grid.
   LabelMap predict(const Volume& input, bool mirror, std::vector<Volume>* probabilities = nullptr);
+  // Bytes predict() takes at its peak for an input of this geometry (beyond the model).
+  uint64_t memory_needed(const Geometry& input, bool probabilities) const;
 
   // Windows per forward pass (0 = automatic, see windows_per_batch): trades memory for speed only.
   void set_window_batch(int64_t windows) { window_.batch = windows; }

@@ -21,15 +21,6 @@ namespace {
 
 constexpr const char* kFormat = "pgl-checkpoint-1";
 
-void write_bytes_atomically(const std::string& path, const std::vector<char>& bytes) {
-  write_atomically(path, [&](const std::string& tmp) {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) throw Error(path, "cannot write file (disk full?)");
-  });
-}
-
 std::vector<char> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path, "cannot open file");
@@ -157,7 +148,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint,
   }
   auto generator = at::detail::getDefaultCPUGenerator();
   root.insert(std::string("torch_rng"), generator.get_state());
-  write_bytes_atomically(path, torch::pickle_save(root));
+  const std::vector<char> bytes = torch::pickle_save(root);
+  write_bytes_atomically(path, bytes.data(), bytes.size());
 }
 
 Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* optimizer) {
@@ -214,7 +206,8 @@ void restore_rng_state(const Checkpoint& checkpoint) {
 }
 
 void save_state_dict(const std::string& path, const NamedTensors& tensors) {
-  write_bytes_atomically(path, torch::pickle_save(to_dict(tensors)));
+  const std::vector<char> bytes = torch::pickle_save(to_dict(tensors));
+  write_bytes_atomically(path, bytes.data(), bytes.size());
 }
 
 NamedTensors load_state_dict(const std::string& path) { return from_dict(load_pickle(path), path); }

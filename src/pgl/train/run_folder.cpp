@@ -20,6 +20,9 @@ RunFolder::RunFolder(std::string path, bool resume, bool writes) : path_(std::mo
   std::error_code ec;
   fs::create_directories(fs::path(path_) / "checkpoints", ec);
   if (ec) throw Error(path_, "cannot create run folder: " + ec.message());
+  // What a killed run was writing when it died (a checkpoint can be large): never read, so removed.
+  for (const auto& folder : {fs::path(path_), fs::path(path_) / "checkpoints"})
+    remove_stale_temporaries(folder);
   log_.open(file("log.txt"), std::ios::app);
 }
 
