@@ -100,7 +100,9 @@ TEST(Dataset, RefusesBadDatasetJson) {
       {msd_json(R"([{"image": 3}])"), "training[0] must be an object"},
       {msd_json(R"([{"image": "../outside.nii.gz"}])"), "outside the data set folder"},
       {msd_json(R"([{"image": "/etc/passwd"}])"), "outside the data set folder"},
-      {R"({"labels": {"x": "y"}, "training": []})", "label key 'x' is not an integer"},
+      {R"({"labels": {"x": "y"}, "training": []})", "label 'x': 'x' is not an integer in 0..65535"},
+      {R"({"labels": {"4778777777777777777777778777777": "y"}, "training": []})", "not an integer in 0..65535"},
+      {R"({"labels": {"liver": 70000}, "training": []})", "label 'liver': '70000' is not an integer"},
   };
   for (const auto& c : cases) {
     test::TempDir dir;

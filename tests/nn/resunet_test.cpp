@@ -131,8 +131,14 @@ TEST(Heads, ShapesAndNames) {
   EXPECT_EQ(pgl::nn::count_parameters(*projector), 8 * 32 + 2 * 32 + 32 * 16 + 16);
 
   pgl::nn::GlobalHead mlp(pgl::nn::global_projector_options(8));
-  torch::Tensor pooled = pgl::nn::global_average_pool(torch::randn({3, 8, 4, 4, 4}));
-  EXPECT_EQ(pooled.sizes(), torch::IntArrayRef({3, 8}));
+  torch::Tensor x = torch::randn({3, 8, 8, 8, 12});
+  torch::Tensor pooled = pgl::nn::cell_average_pool(x);
+  EXPECT_EQ(pooled.sizes(), torch::IntArrayRef({3, 8 * 64}));
+  // Channel-major, centred per channel: with 2 cells an axis, channel 1's first value is the mean of its
+  // first 4x4x6 block less the channel's mean.
+  torch::Tensor two = pgl::nn::cell_average_pool(x, 2);
+  const float block = x[0][1].slice(0, 0, 4).slice(1, 0, 4).slice(2, 0, 6).mean().item<float>();
+  EXPECT_NEAR(two[0][8].item<float>(), block - x[0][1].mean().item<float>(), 1e-5);
   EXPECT_EQ(mlp(pooled).sizes(), torch::IntArrayRef({3, 16}));
   EXPECT_TRUE(mlp->named_parameters().contains("norm.weight"));
 

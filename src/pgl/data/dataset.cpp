@@ -81,17 +81,22 @@ std::map<int, std::string> parse_labels(const json& j, const std::string& json_p
   if (!j.contains("labels")) return labels;
   const json& l = j["labels"];
   if (!l.is_object()) throw Error(json_path, "'labels' must be an object");
+  // Label values are voxel values of uint16 label maps. (A key of 48 digits escaped std::stoi as
+  // std::out_of_range: found by fuzz/dataset_json.cpp.)
+  auto value_of = [&](const std::string& text, const std::string& key) {
+    const bool digits = !text.empty() && text.size() <= 5 &&
+                        std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stol(text) > 65535)
+      throw Error(json_path, fmt::format("label '{}': '{}' is not an integer in 0..65535", key, text));
+    return static_cast<int>(std::stol(text));
+  };
   for (const auto& [key, value] : l.items()) {
-    try {
-      if (value.is_string())
-        labels[std::stoi(key)] = value.get<std::string>();
-      else if (value.is_number_integer())
-        labels[value.get<int>()] = key;
-      else
-        throw Error(json_path, fmt::format("label '{}' must map to a name or an integer", key));
-    } catch (const std::invalid_argument&) {
-      throw Error(json_path, fmt::format("label key '{}' is not an integer", key));
-    }
+    if (value.is_string())
+      labels[value_of(key, key)] = value.get<std::string>();
+    else if (value.is_number_integer())
+      labels[value_of(value.dump(), key)] = key;
+    else
+      throw Error(json_path, fmt::format("label '{}' must map to a name or an integer", key));
   }
   return labels;
 }

@@ -37,10 +37,16 @@ torch::Tensor GlobalHeadImpl::forward(const torch::Tensor& x) { return fc2(torch
 
 HeadOptions local_projector_options(int64_t c0) { return HeadOptions(c0, 4 * c0, 2 * c0); }
 HeadOptions local_predictor_options(int64_t c0) { return HeadOptions(2 * c0, 4 * c0, 2 * c0); }
-HeadOptions global_projector_options(int64_t c0) { return HeadOptions(c0, 4 * c0, 2 * c0); }
+HeadOptions global_projector_options(int64_t c0) {
+  return HeadOptions(kPoolCells * kPoolCells * kPoolCells * c0, 4 * c0, 2 * c0);
+}
 HeadOptions global_predictor_options(int64_t c0) { return HeadOptions(2 * c0, 4 * c0, 2 * c0); }
 
-torch::Tensor global_average_pool(const torch::Tensor& x) { return x.flatten(2).mean(2); }
+torch::Tensor cell_average_pool(const torch::Tensor& x, int64_t cells) {
+  const torch::Tensor grid =
+      torch::adaptive_avg_pool3d(x, {cells, cells, cells}).flatten(2);  // [N, C, cells^3]
+  return (grid - grid.mean(2, true)).flatten(1);
+}
 
 torch::nn::Conv3d make_segmentation_head(int64_t in_channels, int64_t classes) {
   torch::nn::Conv3d head(torch::nn::Conv3dOptions(in_channels, classes, 1));

@@ -14,11 +14,11 @@ torch::Tensor ByolModel::loss(const SslBatch& batch) {
     throw Error("BYOL: the batch needs two views of the same shape");
   const int64_t n = batch.view1.size(0);
   const torch::Tensor views = torch::cat({batch.view1, batch.view2}, 0);
-  const torch::Tensor p = predictor(projector(nn::global_average_pool(backbone(views))));
+  const torch::Tensor p = predictor(projector(nn::cell_average_pool(backbone(views))));
   torch::Tensor z;
   {
     torch::NoGradGuard no_grad;
-    z = target_projector(nn::global_average_pool(target_backbone(views)));
+    z = target_projector(nn::cell_average_pool(target_backbone(views)));
   }
   target_spread_ = direction_spread(z);
   return symmetric_consistency_loss(p.narrow(0, 0, n), z.narrow(0, n, n), p.narrow(0, n, n),

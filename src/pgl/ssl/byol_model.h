@@ -1,6 +1,8 @@
 #pragma once
-// BYOL baseline (DESIGN.md §1.5): the same views and backbone as PGL, but MLP heads on the globally
-// average-pooled features and the symmetric 2 - 2 cos loss on the pooled vectors. The priors are ignored.
+// BYOL baseline (DESIGN.md §1.5): the same views and backbone as PGL, but MLP heads on pooled features and
+// the symmetric 2 - 2 cos loss on the pooled vectors. The priors are ignored. Departure from DESIGN.md: the
+// pooling keeps a 4x4x4 grid of centred cell means instead of one global mean (nn::cell_average_pool; why in
+// docs/method.md).
 #include <torch/torch.h>
 
 #include "pgl/ssl/siamese_model.h"
