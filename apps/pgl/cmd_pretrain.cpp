@@ -33,7 +33,18 @@ void register_pretrain(CLI::App& app) {
   cmd->add_option("--intensity-augmentation", c->intensity_augmentation,
                   "Noise, blur, brightness, contrast and gamma on each view (true | false)")
       ->capture_default_str();
-  cmd->add_option("--tau", c->tau_base, "EMA base momentum of the target network")->capture_default_str();
+  cmd->add_option_function<std::string>(
+         "--tau",
+         [c](const std::string& text) {
+           if (text == "auto") return void(c->tau_base = -1.0);
+           c->tau_base = std::stod(text);
+           if (!(c->tau_base > 0 && c->tau_base < 1))
+             throw CLI::ValidationError("--tau", "must be in (0, 1) or auto");
+         },
+         "EMA base momentum of the target network, or auto: min(0.996, 1 - 9.2 / steps), which leaves at "
+         "most 1% "
+         "of the random initialisation in the target (default auto; docs/method.md)")
+      ->default_str("auto");
   cmd->add_option("--align-size", c->align_size, "Aligned grid edge A (PGL)")->capture_default_str();
   cmd->add_option("--align-samples", c->align_samples, "RoIAlign samples per axis and voxel")
       ->capture_default_str();

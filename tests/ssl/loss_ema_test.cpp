@@ -58,6 +58,17 @@ TEST(Ema, TauFollowsTheCosineSchedule) {
   EXPECT_NEAR(pgl::ssl::ema_tau(500, 1000), 0.998, 1e-12);
   EXPECT_DOUBLE_EQ(pgl::ssl::ema_tau(1000, 1000), 1.0);
   EXPECT_NEAR(pgl::ssl::ema_tau(250, 1000, 0.99), 1 - 0.01 * (std::cos(M_PI / 4) + 1) / 2, 1e-12);
+  // auto: BYOL's 0.996 for long runs; for short ones a base that leaves at most 1% of the initialisation.
+  EXPECT_DOUBLE_EQ(pgl::ssl::auto_tau_base(5000), 0.996);
+  for (int64_t steps : {100, 400, 1000}) {
+    double kept = 1;
+    for (int64_t k = 0; k < steps; ++k) kept *= pgl::ssl::ema_tau(k, steps, pgl::ssl::kTauAuto);
+    EXPECT_LT(kept, 0.011) << steps;
+    EXPECT_GT(kept, 0.005) << steps;
+  }
+  double kept = 1;
+  for (int64_t k = 0; k < 400; ++k) kept *= pgl::ssl::ema_tau(k, 400);
+  EXPECT_GT(kept, 0.4);  // 0.996 at 400 steps: about half of the initialisation stays
 }
 
 TEST(Ema, UpdateFollowsTheFormula) {

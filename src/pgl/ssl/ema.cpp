@@ -7,8 +7,14 @@
 
 namespace pgl::ssl {
 
+double auto_tau_base(int64_t total_steps) {
+  const double k = static_cast<double>(std::max<int64_t>(total_steps, 1));
+  return std::min(0.996, 1.0 - 2.0 * std::log(100.0) / k);
+}
+
 double ema_tau(int64_t step, int64_t total_steps, double tau_base) {
   if (total_steps <= 0) return 1.0;
+  if (tau_base == kTauAuto) tau_base = auto_tau_base(total_steps);
   const double k = static_cast<double>(std::clamp<int64_t>(step, 0, total_steps));
   const double progress = k / static_cast<double>(total_steps);
   return 1.0 - (1.0 - tau_base) * (std::cos(M_PI * progress) + 1.0) / 2.0;

@@ -43,7 +43,7 @@ struct SslBatch {
 struct SslOptions {
   nn::ResUNet3DOptions backbone;
   AlignerOptions aligner;   // PGL only
-  double tau_base = 0.996;  // PGL and BYOL
+  double tau_base = 0.996;  // PGL and BYOL; pretraining passes its config's (ssl::kTauAuto by default)
 };
 
 class SslMethod : public torch::nn::Module {

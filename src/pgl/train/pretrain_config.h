@@ -33,8 +33,8 @@ struct PretrainConfig {
   int64_t warmup_steps = -1;  // -1: 5% of the steps
   double momentum = 0.9;
   double weight_decay = 1e-5;
-  double clip_grad = 0;  // max global gradient norm; 0 = off
-  double tau_base = 0.996;
+  double clip_grad = 0;    // max global gradient norm; 0 = off
+  double tau_base = -1.0;  // ssl::kTauAuto: from the step count (ssl/ema.h)
   int64_t align_size = 16, align_samples = 2;
   double min_overlap = 0.1;
   std::string precision = "fp32";  // fp32 | bf16 (CPU autocast)
