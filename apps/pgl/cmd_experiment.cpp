@@ -39,6 +39,11 @@ void register_experiment(CLI::App& app) {
   cmd->add_option("--val-every", c->val_every, "Fine-tuning validation interval (0: 4 per run)");
   cmd->add_option("--val-max-cases", c->val_max_cases, "Validation cases per fine-tuning run")
       ->capture_default_str();
+  cmd->add_option("--finetune-until-plateau", c->finetune_until_plateau,
+                  "Fine-tuning stops once this many validation rounds in a row bring no new best (0 = off); "
+                  "--finetune-steps or --finetune-time-budget is then the cap")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   auto* split = cmd->add_option("--test-split", c->test_split, "Test cases = this split of dataset.json");
   cmd->add_option("--test-fraction", c->test_fraction, "Else this seeded share of the cases")
       ->excludes(split)

@@ -40,6 +40,11 @@ void register_finetune(CLI::App& app) {
                   "and their cases)")
       ->capture_default_str();
   cmd->add_option("--val-max-cases", c->val_max_cases, "Validate on at most this many cases (0 = all)");
+  cmd->add_option("--until-plateau", c->until_plateau,
+                  "Stop once this many validation rounds in a row bring no new best (0 = run every step); "
+                  "--steps or --time-budget is then the cap")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--optimizer", c->optimizer, "adam | sgd (Nesterov, nnU-Net's)")->capture_default_str();
   cmd->add_option("--lr", c->lr, "Learning rate (default 1e-3 adam, 1e-2 sgd; poly decay)");
   cmd->add_option("--momentum", c->momentum, "SGD momentum")->capture_default_str();

@@ -236,6 +236,29 @@ TEST_F(Pipeline, FinetuneResumesBitIdenticallyAndRefusesOtherStepsSayingWhy) {
   EXPECT_NE(r.output.find("learning-rate schedule"), std::string::npos) << r.output;
 }
 
+// --until-plateau: with a learning rate too small to change any prediction, every round after the first
+// brings no new best, so the run ends after the second round, complete, and a resume has nothing left to do.
+TEST_F(Pipeline, UntilPlateauEndsTheRunAtThePlateau) {
+  const std::string args = " --data " + path("spleen") +
+                           " --init random --preset tiny --lr 1e-12 --val-every 5 " +
+                           "--until-plateau 1 --steps 40 --log-every 5 --seed 4" + common_;
+  auto r = test::run_pgl("finetune" + args + "--out " + out("plateau"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("plateau: 1 validation rounds without a new best; training ends at step 10 of 40"),
+            std::string::npos)
+      << r.output;
+  size_t validations = 0;
+  for (const auto& line : read_jsonl(out("plateau/metrics.jsonl"))) {
+    EXPECT_LE(line["step"].get<int64_t>(), 10) << line;
+    validations += line.contains("val_mean_dice");
+  }
+  EXPECT_EQ(validations, 2u);
+  EXPECT_TRUE(fs::exists(out("plateau/checkpoints/final.pt")));
+  r = test::run_pgl("finetune" + args + "--out " + out("plateau") + " --resume");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("already complete"), std::string::npos) << r.output;
+}
+
 TEST_F(Pipeline, PredictKeepsTheInputGeometryAndEvaluateScoresIt) {
   std::string image = path("spleen/imagesTr/case_000.nii.gz");
   auto r = test::run_pgl("predict --model " + path("ft") + " --input " + image + " --out " + out("pred"));

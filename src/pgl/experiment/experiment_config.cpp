@@ -10,8 +10,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ExperimentConfig, data, pretrain
                                                 label_fractions, seeds, preset, base, pretrain_steps,
                                                 finetune_steps, pretrain_time_budget, finetune_time_budget,
                                                 pretrain_lr, optimizer, finetune_lr, warmup_steps, transfer,
-                                                val_every, val_max_cases, test_split, test_fraction, out,
-                                                threads, cache, plan, precision, tta, device)
+                                                val_every, finetune_until_plateau, val_max_cases, test_split,
+                                                test_fraction, out, threads, cache, plan, precision, tta,
+                                                device)
 
 nlohmann::json ExperimentConfig::to_json() const { return *this; }
 

@@ -24,10 +24,11 @@ struct ExperimentConfig {
   double finetune_time_budget = 0;  // minutes per fine-tuning run; > 0 replaces finetune_steps
   double pretrain_lr = 0.02;
   std::string optimizer = "adam";
-  double finetune_lr = 0;        // 0: the optimiser's default
-  int64_t warmup_steps = 0;      // fine-tuning warm-up (helps transferred layers)
-  std::string transfer = "all";  // all | encoder: what fine-tuning takes from the pretrained backbone
-  int64_t val_every = 0;         // 0: four validations per run
+  double finetune_lr = 0;              // 0: the optimiser's default
+  int64_t warmup_steps = 0;            // fine-tuning warm-up (helps transferred layers)
+  std::string transfer = "all";        // all | encoder: what fine-tuning takes from the pretrained backbone
+  int64_t val_every = 0;               // 0: four validations per run
+  int64_t finetune_until_plateau = 0;  // fine-tuning stops after this many rounds without a new best (0: off)
   int64_t val_max_cases = 4;
   std::string test_split;  // test cases = this split of dataset.json, else a seeded share:
   double test_fraction = 0.2;

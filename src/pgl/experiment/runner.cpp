@@ -130,6 +130,7 @@ void finetune(const ExperimentConfig& c, const std::string& method, double fract
                 : c.finetune_time_budget > 0 ? f.val_every
                                              : std::max<int64_t>(1, c.finetune_steps / 4);
   f.val_max_cases = c.val_max_cases;
+  f.until_plateau = c.finetune_until_plateau;
   f.optimizer = c.optimizer;
   f.lr = c.finetune_lr;
   f.warmup_steps = c.warmup_steps;

@@ -265,6 +265,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
 
   FinetuneResult result;
   int64_t start = 0, rounds_since_best = 0, skipped = 0;
+  bool plateau_stopped = false;  // --until-plateau ended the training part: the run is complete
   std::string last_good = "none (no checkpoint yet)";
   if (resume && run.has_checkpoint("latest")) {
     train::Checkpoint ck = train::load_checkpoint(run.checkpoint("latest"), optimizer.get());
@@ -275,6 +276,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     start = ck.meta.at("step").get<int64_t>();
     result.best_mean_dice = ck.meta.value("best_mean_dice", -1.0);
     rounds_since_best = ck.meta.value("val_rounds_since_best", int64_t{0});
+    plateau_stopped = ck.meta.value("plateau_stopped", false);
     run.log(fmt::format("resumed from {} at step {}", run.checkpoint("latest"), start));
     last_good = fmt::format("{} (step {})", run.checkpoint("latest"), start);
     for (const auto& change : config.resume_changes)
@@ -293,7 +295,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   const bool tail_done =
       run.has_checkpoint("final") &&
       (split.held_out.empty() || std::filesystem::exists(run.file("held_out_metrics.csv")));
-  if (steps_chosen && start >= config.steps && tail_done) {
+  if (steps_chosen && (start >= config.steps || plateau_stopped) && tail_done) {
     run.log("run already complete");
     return result;
   }
@@ -315,6 +317,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                 {"patch", plan.patch},
                 {"best_mean_dice", result.best_mean_dice},
                 {"val_rounds_since_best", rounds_since_best},
+                {"plateau_stopped", plateau_stopped},
                 {"skipped_steps", guard.skipped()},
                 {"postprocessing", postprocessing.to_json()},
                 {"pgl_version", version()}};
@@ -399,6 +402,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                                                      config.warmup_steps);
   };
   if (!val_pool.empty()) hooks.validate = run_validation;
+  if (!val_pool.empty() && config.until_plateau > 0)
+    hooks.plateaued = [&] { return plateau_stopped = rounds_since_best >= config.until_plateau; };
   if (!val_pool.empty() && plans_validation)
     hooks.plan_validation = [&](double seconds) {
       train::ValidationPlan v = train::plan_validation(
@@ -415,11 +420,17 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
                       v.cases, all_val.size(), v.every, v.round_seconds, 100 * train::kValidationShare));
       return v;
     };
-  const train::LoopOutcome outcome = train::run_training_loop(
-      settings, hooks,
-      {*group, run, *optimizer, net->parameters(), budget, budget_clock, guard, last_good, started});
+  train::LoopOutcome outcome;
+  outcome.steps_done = start;
+  if (!plateau_stopped)  // else a resume after the plateau: only the steps after training are left
+    outcome = train::run_training_loop(
+        settings, hooks,
+        {*group, run, *optimizer, net->parameters(), budget, budget_clock, guard, last_good, started});
   result.steps_done = outcome.steps_done;
   if (outcome.stopped) return result;
+  if (plateau_stopped)
+    run.log(fmt::format("plateau: {} validation rounds without a new best; training ends at step {} of {}",
+                        config.until_plateau, result.steps_done, config.steps));
 
   // Post-processing decided on the validation cases with the model that prediction uses (best), then stored
   // in both final checkpoints.
@@ -441,8 +452,8 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     size_t k = 0;
     for (auto& item : net->named_parameters()) item.value().copy_(current[k++]);
   }
-  save("final", config.steps);
-  if (val_pool.empty()) save("best", config.steps);  // without validation, best is the final model
+  save("final", result.steps_done);
+  if (val_pool.empty()) save("best", result.steps_done);  // without validation, best is the final model
   result.seconds = elapsed();
   run.log(fmt::format("done: {} steps in {:.1f} s{}; best validation mean Dice {:.4f}", result.steps_done,
                       result.seconds, train::paused_note(budget_clock), result.best_mean_dice));

@@ -14,10 +14,10 @@ namespace pgl::seg {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     FinetuneConfig, data, exclude, init, allow_partial, transfer, out, preset, base, levels, patch, batch,
     plan_file, folds, fold, test_split, time_budget, val_split, val_fraction, label_fraction, num_labeled,
-    steps, val_every, val_max_cases, optimizer, lr, momentum, weight_decay, warmup_steps, poly_exponent,
-    freeze_encoder_steps, mirror_axes, precision, threads, data_workers, prefetch, seed, checkpoint_every,
-    log_every, stop_at, cache, plan, world_size, accept_world_size_change, dist_timeout, device,
-    skip_nonfinite, debug_nan_at_step, change_on_resume, resume_changes, clip_grad, profile)
+    steps, val_every, until_plateau, val_max_cases, optimizer, lr, momentum, weight_decay, warmup_steps,
+    poly_exponent, freeze_encoder_steps, mirror_axes, precision, threads, data_workers, prefetch, seed,
+    checkpoint_every, log_every, stop_at, cache, plan, world_size, accept_world_size_change, dist_timeout,
+    device, skip_nonfinite, debug_nan_at_step, change_on_resume, resume_changes, clip_grad, profile)
 
 FinetuneConfig FinetuneConfig::resolved() const {
   FinetuneConfig c = *this;

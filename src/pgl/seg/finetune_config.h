@@ -42,6 +42,9 @@ struct FinetuneConfig {
   // (with validation time) so that it ends on time with a complete schedule; 0 = use `steps`.
   double time_budget = 0;
   int64_t val_every = 250;
+  // Stop once this many validation rounds in a row brought no new best (0: run all steps); --steps or the
+  // time budget is then the cap. The best checkpoint is what prediction uses either way.
+  int64_t until_plateau = 0;
   int64_t val_max_cases = 0;       // 0 = every validation case
   std::string optimizer = "adam";  // adam | sgd (Nesterov)
   double lr = 0;                   // 0: 1e-3 for adam, 1e-2 for sgd

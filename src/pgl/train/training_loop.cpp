@@ -105,8 +105,16 @@ LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
       p.run.log_metrics(line);
     }
     const bool val_round = h.validate && s.val_every > 0 && done % s.val_every == 0;
-    if (h.validate && s.steps_chosen && !validated && (val_round || last))
+    if (h.validate && s.steps_chosen && !validated && (val_round || last)) {
       last_val_seconds = h.validate(done);
+      validated = true;
+    }
+    if (validated && !last && h.plateaued && p.group.from_rank0(h.plateaued() ? 1 : 0)) {
+      h.save("latest", done);
+      out.steps_done = done;
+      out.plateaued = true;
+      break;
+    }
     const bool replan_point = h.validate ? val_round : done % s.checkpoint_every == 0;
     if (chosen_here && !last && replan_point) {
       // The step time of the first steps is often not the rest's: the count follows the measured rate.

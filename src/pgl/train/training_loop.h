@@ -65,6 +65,7 @@ struct LoopHooks {
   std::function<void(StepWindow&)> step_values;                     // extra values averaged per metrics line
   std::function<void(nlohmann::json&, int64_t step)> metrics_line;  // extra fields of a metrics line
   std::function<double(int64_t done)> validate;                     // a validation round; returns its seconds
+  std::function<bool()> plateaued;  // after a validation round: stop here, the run is complete
   // A time budget's calibration round took these seconds: the rounds from here on (train/time_budget.h)
   std::function<ValidationPlan(double seconds)> plan_validation;
   std::function<std::string(double loss, double lr)> status;  // progress text (default: the loss)
@@ -84,8 +85,9 @@ struct LoopParts {  // what the loop works with, owned by the caller
 
 struct LoopOutcome {
   int64_t steps_done = 0;
-  double final_loss = 0;  // the mean loss of the last metrics line
-  bool stopped = false;   // --stop-at: resume later
+  double final_loss = 0;   // the mean loss of the last metrics line
+  bool stopped = false;    // --stop-at: resume later
+  bool plateaued = false;  // hooks.plateaued ended the run before its step count
 };
 
 // Runs steps settings.start .. settings.steps (as chosen or re-planned), then finishes the progress bar.
