@@ -273,10 +273,20 @@ def main():
         reference, resumed = os.path.join(work, name + "-reference"), os.path.join(work, name + "-killed")
         for folder in (reference, resumed):
             shutil.rmtree(folder, ignore_errors=True)
+        # The reference run, timed: its start-up (until the first metrics.jsonl appears) and its whole length.
         start = time.monotonic()
-        if run(pgl, args + ["--out", reference, "--cache", reference + "-cache"], log) != 0:
+        with open(log, "a") as out:
+            p = subprocess.Popen([pgl] + args + ["--out", reference, "--cache", reference + "-cache"], stdout=out,
+                                 stderr=subprocess.STDOUT)
+        startup = None
+        while p.poll() is None:
+            if startup is None and any("metrics.jsonl" in files for _, _, files in os.walk(reference)):
+                startup = time.monotonic() - start
+            time.sleep(0.01)
+        if p.returncode != 0:
             sys.exit(f"{name}: the reference run failed; see {log}")
         duration = time.monotonic() - start
+        startup = min(startup if startup is not None else 0.0, duration)
         outcomes, broken = [], []
 
         def rerun():  # --resume once the run folder has its config (experiment: the same command)
@@ -284,9 +294,9 @@ def main():
             return args + ["--out", resumed, "--cache", resumed + "-cache"] + (resume if started else [])
 
         for k in range(o.kills):
-            # Spread over the run: each attempt gets on average 1/kills of it (plus a second of start-up), so
-            # that the kills fall from the first preprocessing to the last steps.
-            deadline = rng.uniform(0.2, 1.5 * duration / o.kills + 1.0)
+            # Spread over the run: each attempt lives through the start-up and then on average about 1/kills
+            # of the training, so that the kills fall from the first preprocessing to the last steps.
+            deadline = rng.uniform(0.2, startup + 1.5 * (duration - startup) / o.kills)
             outcome = killed_run(pgl, rerun(), log, deadline, on_write=k % 2 == 1)
             outcomes.append(outcome)
             if outcome == "finished":
