@@ -212,9 +212,18 @@ def direction_spread(z):
 # ---- EMA (ssl/ema.cpp) ----
 
 
+TAU_AUTO = -1.0  # ssl::kTauAuto: the base follows the run's length
+
+
+def auto_tau_base(total_steps):
+    return min(0.996, 1.0 - 2.0 * math.log(100.0) / max(total_steps, 1))
+
+
 def ema_tau(step, total_steps, tau_base=0.996):
     if total_steps <= 0:
         return 1.0
+    if tau_base == TAU_AUTO:
+        tau_base = auto_tau_base(total_steps)
     k = float(min(max(step, 0), total_steps))
     return 1.0 - (1.0 - tau_base) * (math.cos(math.pi * (k / total_steps)) + 1.0) / 2.0
 
