@@ -9,6 +9,7 @@ namespace pgl::cli {
 
 inline void add_device_option(CLI::App* cmd, std::string* device) {
   cmd->add_option("--device", *device, "cpu | cuda | cuda:N (CUDA needs pgl built against a CUDA LibTorch)")
+      ->envname("PGL_DEVICE")
       ->capture_default_str();
 }
 

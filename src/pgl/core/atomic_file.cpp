@@ -31,13 +31,17 @@ void fsync_path(const std::string& path, const std::string& reported_as) {
 }
 
 // This machine's name without dots, so that a temporary name splits into its fields at dots.
-std::string host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0) return "host";
-  std::string host(name);
-  for (char& c : host)
-    if (c == '.') c = '-';
-  return host.empty() ? "host" : host;
+// Asked once: every atomic write names its temporary file with it.
+const std::string& host_name() {
+  static const std::string host = [] {
+    char name[256] = {};
+    if (::gethostname(name, sizeof(name) - 1) != 0) return std::string("host");
+    std::string text(name);
+    for (char& c : text)
+      if (c == '.') c = '-';
+    return text.empty() ? std::string("host") : text;
+  }();
+  return host;
 }
 
 std::string temporary_name(const fs::path& target) {

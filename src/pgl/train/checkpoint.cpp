@@ -112,8 +112,8 @@ c10::IValue load_pickle(const std::string& path) {
         storages->addStorage(name.substr(5), c10::Storage(c10::Storage::use_byte_size_t(), size,
                                                           std::move(data), nullptr, false));
       }
-    return torch::jit::readArchiveAndTensors("data", "", "", c10::nullopt, c10::nullopt, c10::nullopt,
-                                             *reader, torch::jit::Unpickler::defaultTypeParser, storages);
+    return torch::jit::readArchiveAndTensors("data", "", "", {}, {}, {}, *reader,
+                                             torch::jit::Unpickler::defaultTypeParser, storages);
   } catch (const Error&) {
     throw;
   } catch (const std::exception&) {  // c10::Error, and std::exceptions of the unpickler (fuzz/checkpoint.cpp)
@@ -179,10 +179,10 @@ Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* opt
       std::istringstream stream(bytes);
       torch::serialize::InputArchive archive;
       // The optimiser state goes where its parameters are, whichever device wrote it.
-      c10::optional<torch::Device> device;
       if (!optimizer->param_groups().empty() && !optimizer->param_groups()[0].params().empty())
-        device = optimizer->param_groups()[0].params()[0].device();
-      archive.load_from(stream, device);
+        archive.load_from(stream, optimizer->param_groups()[0].params()[0].device());
+      else
+        archive.load_from(stream);
       optimizer->load(archive);
     }
     if (root.contains("torch_rng")) {

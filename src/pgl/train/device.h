@@ -8,6 +8,7 @@
 
 namespace pgl::train {
 
+// Plain "cuda" is GPU LOCAL_RANK (modulo the GPUs there) in a data-parallel job, else GPU 0.
 // Throws pgl::Error for an unknown name, and at once for CUDA where this LibTorch has none or the device is
 // not there.
 c10::Device resolve_device(const std::string& name);

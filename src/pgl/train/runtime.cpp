@@ -4,6 +4,7 @@
 #include <ATen/autocast_mode.h>
 #include <omp.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include "pgl/core/error.h"
 
@@ -25,16 +26,32 @@ void configure_worker_thread() {
   omp_set_num_threads(1);
 }
 
+namespace {
+
+// bf16 autocast on or off for one device type. LibTorch 2.4 replaced the per-device calls of 1.x by calls
+// that take the device type, and deprecates the old ones: the one version test of pgl.
+void set_bf16_autocast(bool cuda, bool enabled) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  const auto type = cuda ? at::kCUDA : at::kCPU;
+  if (enabled) at::autocast::set_autocast_dtype(type, at::kBFloat16);
+  at::autocast::set_autocast_enabled(type, enabled);
+#else
+  if (cuda) {
+    if (enabled) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(enabled);
+  } else {
+    if (enabled) at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(enabled);
+  }
+#endif
+}
+
+}  // namespace
+
 PrecisionScope::PrecisionScope(const std::string& precision, bool cuda) : cuda_(cuda) {
   if (precision == "bf16") {
     enabled_ = true;
-    if (cuda_) {
-      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-      at::autocast::set_enabled(true);
-    } else {
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-      at::autocast::set_cpu_enabled(true);
-    }
+    set_bf16_autocast(cuda_, true);
   } else if (precision != "fp32") {
     throw Error("unknown precision '" + precision + "' (expected fp32 or bf16)");
   }
@@ -42,10 +59,7 @@ PrecisionScope::PrecisionScope(const std::string& precision, bool cuda) : cuda_(
 
 PrecisionScope::~PrecisionScope() {
   if (enabled_) {
-    if (cuda_)
-      at::autocast::set_enabled(false);
-    else
-      at::autocast::set_cpu_enabled(false);
+    set_bf16_autocast(cuda_, false);
     at::autocast::clear_cache();
   }
 }

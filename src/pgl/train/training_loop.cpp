@@ -1,18 +1,31 @@
 #include "pgl/train/training_loop.h"
 
 #include <fmt/format.h>
+// --profile uses the legacy profiler (no Kineto needed); a LibTorch without it refuses --profile.
+#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
 #include <torch/csrc/autograd/profiler_legacy.h>
+#define PGL_HAVE_LEGACY_PROFILER 1
+#endif
 
 #include <cstdlib>
 #include <memory>
 #include <sstream>
 
 #include "pgl/core/atomic_file.h"
+#include "pgl/core/error.h"
 #include "pgl/core/progress.h"
 #include "pgl/train/schedule.h"
 
 namespace pgl::train {
 namespace {
+#ifdef PGL_HAVE_LEGACY_PROFILER
+using OpProfiler = torch::autograd::profiler::RecordProfile;
+#else
+struct OpProfiler {
+  explicit OpProfiler(std::ostream&) { throw Error("--profile: this LibTorch has no legacy profiler"); }
+};
+#endif
+
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -33,7 +46,7 @@ LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
   StepWindow window(s.batch, p.started);
   // --profile: the ops of a few steps after a warm-up, from the legacy profiler (no Kineto needed)
   std::ostringstream trace;
-  std::unique_ptr<torch::autograd::profiler::RecordProfile> profiler;
+  std::unique_ptr<OpProfiler> profiler;
   const int64_t profile_from = s.start + kProfileWarmup, profile_to = profile_from + kProfileSteps;
   auto finish_profile = [&](int64_t done) {
     if (!profiler) return;
@@ -42,8 +55,7 @@ LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
     p.run.log(fmt::format("profile of steps {}-{} written to {}", profile_from + 1, done, s.profile));
   };
   for (int64_t step = s.start; !s.steps_chosen || step < s.steps; ++step) {
-    if (!s.profile.empty() && step == profile_from)
-      profiler = std::make_unique<torch::autograd::profiler::RecordProfile>(trace);
+    if (!s.profile.empty() && step == profile_from) profiler = std::make_unique<OpProfiler>(trace);
     const auto t0 = std::chrono::steady_clock::now();
     if (h.before_step) h.before_step(step);
     const double lr = h.lr(step);
