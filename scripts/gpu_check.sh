@@ -15,12 +15,13 @@
 set -uo pipefail
 OUT=${1:-${OUT:-gpu-check}}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
+cd "$(dirname "$0")/.."
+: >"$OUT/summary.txt"
 exec > >(tee "$OUT/gpu_check.log") 2>&1
 PY=${PYTHON:-python3}
-W=/tmp/pgl-gpu-work
+W=$(mktemp -d /tmp/pgl-gpu-check.XXXXXX)
 GPU=${PGL_GPU_CHECK_DEVICE:-cuda}  # cpu: a dry run of this script on a machine without a GPU
 DEADLINE=${PGL_GPU_CHECK_SECONDS:-540}  # the tests get what is left of this, so that the summary is written
-rm -rf "$W" && mkdir -p "$W"
 START=$(date +%s)
 step() { printf '\n== %s %s\n' "$(date +%T)" "$*"; }
 result() { echo "$*" | tee -a "$OUT/summary.txt"; }
@@ -37,19 +38,23 @@ if command -v nvcc >/dev/null; then  # LibTorch's CMake config enables CUDA as a
   nvcc --version | tail -1
 fi
 
-args=(-DPGL_BUILD_BENCH=OFF -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DTORCH_CUDA_ARCH_LIST=9.0
+capability=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1)
+args=(-DPGL_BUILD_BENCH=OFF -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DTORCH_CUDA_ARCH_LIST="${capability:-9.0}"
   -DTorch_DIR="${TORCH_DIR:-$($PY -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "share/cmake/Torch"))')}")
 if [ -n "${PGL_DEBS:-}" ]; then
   step "unpacking $PGL_DEBS"
   D=${PGL_DEPS_DIR:-/tmp/pgl-deps}
   bash scripts/unpack_debs.sh "$PGL_DEBS" "$D"
   mkdir -p "$D/rt"
+  have=$(ldconfig -p)
+  shopt -s nullglob
   for f in "$D"/usr/lib/x86_64-linux-gnu/lib*.so.[0-9]* "$D"/lib/x86_64-linux-gnu/lib*.so.[0-9]* "$D"/usr/lib/lib*.so.[0-9]*; do
-    ldconfig -p | grep -q "^[[:space:]]$(basename "$f") " || cp -L "$f" "$D/rt/"
+    case $have in *$'\t'"$(basename "$f") "*) ;; *) cp -L "$f" "$D/rt/" ;; esac
   done
+  shopt -u nullglob
   echo "libraries this machine lacks: $(ls "$D/rt" | wc -l)"
   export LD_LIBRARY_PATH=$D/rt${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-  export PKG_CONFIG_PATH=$D/usr/lib/x86_64-linux-gnu/pkgconfig:$D/usr/share/pkgconfig
+  export PKG_CONFIG_PATH=$D/usr/lib/x86_64-linux-gnu/pkgconfig:$D/usr/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
   args+=(-DCMAKE_PREFIX_PATH="$D/usr" -DHDF5_ROOT="$D/usr/lib/x86_64-linux-gnu/hdf5/serial")
   # ITK's config looks for DCMTK and MINC, whose ITK modules pgl does not use: empty configs satisfy it.
   for c in dcmtk/DCMTKConfig.cmake LIBMINC/LIBMINCConfig.cmake; do
@@ -95,9 +100,9 @@ EOF
 step_ms() { $PY -c "import json,sys,statistics as s; v=[json.loads(l)['step_ms'] for l in open(sys.argv[1]) if 'step_ms' in l][2:]; print(f'{s.median(v):.1f}')" "$1/metrics.jsonl" 2>/dev/null || echo "(no run)"; }
 
 step "a GPU that is not there"
-out=$($PGL pretrain --data "$W/none" --out "$W/none-run" --device $GPU:9 2>&1)
+out=$($PGL pretrain --data "$W/none" --out "$W/none-run" --device ${GPU%%:*}:9 2>&1)
 rc=$?
-result "--device $GPU:9: exit $rc: $out"
+result "--device ${GPU%%:*}:9: exit $rc: $out"
 
 step phantoms
 $PGL phantom --task spleen --cases 6 --seed 3 --out "$W/ph" >/dev/null || exit 1
@@ -126,9 +131,9 @@ timeout 120 $PGL pretrain "${common[@]}" --device $GPU --out "$W/pt-cuda2" >/dev
 result "cuda run repeated vs itself: $(compare "$(losses "$W/pt-cuda2")" "$(losses "$W/pt-cuda")")"
 
 step "step time, small preset, batch 2, 30 steps"
-for run in gpu:$GPU:fp32 gpu:$GPU:bf16 cpu:cpu:fp32; do
+for run in "gpu|$GPU|fp32" "gpu|$GPU|bf16" "cpu|cpu|fp32"; do
   [ "${PGL_GPU_CHECK_SPEED:-1}" = 0 ] && break
-  IFS=: read -r name dev prec <<<"$run"
+  IFS='|' read -r name dev prec <<<"$run"
   timeout 150 $PGL pretrain --data "$W/ph" --preset small --batch 2 --steps 30 --log-every 1 --cache "$W/cache" \
     --device $dev --threads 16 --precision $prec --out "$W/speed-$name-$prec" >/dev/null 2>&1
   result "pretrain step, small preset, batch 2, $dev $prec: median $(step_ms "$W/speed-$name-$prec") ms (16 CPU threads)"
@@ -144,8 +149,8 @@ for r in ft-cuda ft-cpu; do
 done
 mkdir -p "$W/images"
 cp "$W"/ph/imagesTr/*.nii.gz "$W/images/"
-for pair in gpu:$GPU cpu:cpu; do
-  name=${pair%%:*} dev=${pair#*:}
+for pair in "gpu|$GPU" "cpu|cpu"; do
+  name=${pair%%|*} dev=${pair#*|}
   SECONDS=0
   timeout 200 $PGL predict --model "$W/ft-cuda" --input "$W/images" --out "$W/pred-$name" --device $dev --threads 16 \
     >"$W/pred-$name.log" 2>&1 || tail -10 "$W/pred-$name.log"
@@ -161,7 +166,7 @@ print('; '.join(f'{k} {sum(v)/len(v):.5f}, {min(v):.5f}' for k, v in d.items()))
 step "two ranks on the one GPU (torchrun, Gloo on CPU copies) against one process with batch 2"
 timeout 150 $PGL pretrain "${common[@]}" --batch 2 --device $GPU --out "$W/dp-1" >/dev/null 2>&1
 timeout 150 $PY -m torch.distributed.run --redirects 1 --tee 1 --log_dir "$W/torchrun" --no_python \
-  --nproc_per_node 2 --master_port 29611 \
+  --nproc_per_node 2 --master_port $((29500 + RANDOM % 2000)) \
   $PGL pretrain "${common[@]}" --batch 1 --device $GPU --out "$W/dp-2" >"$W/dp-2.log" 2>&1 || tail -20 "$W/dp-2.log"
 result "2 ranks x batch 1 vs 1 x batch 2 on cuda: $(compare "$(losses "$W/dp-2")" "$(losses "$W/dp-1")")"
 

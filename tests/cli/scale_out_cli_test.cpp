@@ -103,12 +103,12 @@ TEST_F(Distributed, TwoRanksWithBatchOneMatchOneProcessWithBatchTwo) {
   // The same samples and weights: step 1 agrees to rounding; later steps differ as far as a different
   // summation order of the gradients moves them (measured: at most 1e-3 relative over 40 steps, the size of
   // the difference between 1 and 2 threads in one process).
-  // On CUDA (PGL_DEVICE=cuda) the batch size picks other convolution kernels: step 1 measured 5e-6 to 9e-6
-  // relative on an H200 (scripts/gpu_check.sh).
+  // On CUDA (PGL_DEVICE=cuda) the batch size picks other convolution kernels: this test measured 3.7e-6 and
+  // 5.3e-6 relative at step 1 on an H200 (docs/results/gpu/).
   const char* device = std::getenv("PGL_DEVICE");
   const bool cuda = device && std::string(device).rfind("cuda", 0) == 0;
   EXPECT_NEAR(two[0], one[0], (cuda ? 2e-5 : 1e-6) * one[0]);
-  for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(two[i], one[i], 1e-5 * one[i]) << "step " << i + 1;
+  for (size_t i = 1; i < 3; ++i) EXPECT_NEAR(two[i], one[i], 1e-5 * one[i]) << "step " << i + 1;
   for (size_t i = 0; i < 40; ++i) EXPECT_NEAR(two[i], one[i], 1e-2 * one[i]) << "step " << i + 1;
   // Every checkpoint compared the ranks' online and target weights; the log says the run was data-parallel.
   std::ifstream log(dir_ + "/two/log.txt");

@@ -111,7 +111,7 @@ void write_text_atomically(const std::string& path, const std::string& text) {
 }
 
 int remove_stale_temporaries(const std::string& folder) {
-  const std::string host = host_name();
+  const std::string& host = host_name();
   int removed = 0;
   std::error_code ec;
   for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {

@@ -112,8 +112,9 @@ c10::IValue load_pickle(const std::string& path) {
         storages->addStorage(name.substr(5), c10::Storage(c10::Storage::use_byte_size_t(), size,
                                                           std::move(data), nullptr, false));
       }
-    return torch::jit::readArchiveAndTensors("data", "", "", {}, {}, {}, *reader,
-                                             torch::jit::Unpickler::defaultTypeParser, storages);
+    return torch::jit::readArchiveAndTensors("data", "", "", /*type_resolver=*/{}, /*obj_loader=*/{},
+                                             /*device=*/{}, *reader, torch::jit::Unpickler::defaultTypeParser,
+                                             storages);
   } catch (const Error&) {
     throw;
   } catch (const std::exception&) {  // c10::Error, and std::exceptions of the unpickler (fuzz/checkpoint.cpp)

@@ -34,11 +34,13 @@ c10::Device resolve_device(const std::string& name) {
         ": this pgl runs on a LibTorch without CUDA, or no CUDA device is visible. Build pgl against a "
         "CUDA LibTorch (cmake -DTorch_DIR=..., see docs/scaling.md) or use --device cpu.");
   const auto count = static_cast<int>(torch::cuda::device_count());
-  // Plain "cuda" in a data-parallel job: one GPU per process on each node, the torchrun/SLURM convention.
-  int index = launch_environment().local_rank % count;
-  if (name.size() > 5) {
+  int index = 0;
+  if (name == "cuda") {
+    // In a data-parallel job: one GPU per process on each node, the torchrun/SLURM convention.
+    index = launch_environment().local_rank % count;
+  } else {
     const std::string digits = name.substr(5);
-    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 3)
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 3)
       throw Error("unknown --device '" + name + "' (expected cpu, cuda or cuda:N)");
     index = std::stoi(digits);
   }

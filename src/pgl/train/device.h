@@ -9,8 +9,10 @@
 namespace pgl::train {
 
 // Plain "cuda" is GPU LOCAL_RANK (modulo the GPUs there) in a data-parallel job, else GPU 0.
-// Throws pgl::Error for an unknown name, and at once for CUDA where this LibTorch has none or the device is
-// not there.
+// For CUDA it also makes the process deterministic (cuDNN, cuBLAS, LibTorch's deterministic algorithms), so
+// every command calls it before any other work: the cuBLAS setting must precede cuBLAS's first use.
+// Throws pgl::Error for an unknown name, for an inconsistent launch environment (plain "cuda"), and for
+// CUDA where this LibTorch has none or the device is not there.
 c10::Device resolve_device(const std::string& name);
 
 }  // namespace pgl::train

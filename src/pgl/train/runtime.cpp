@@ -29,7 +29,7 @@ void configure_worker_thread() {
 namespace {
 
 // bf16 autocast on or off for one device type. LibTorch 2.4 replaced the per-device calls of 1.x by calls
-// that take the device type, and deprecates the old ones: the one version test of pgl.
+// that take the device type and deprecates the old ones, so this needs a version test.
 void set_bf16_autocast(bool cuda, bool enabled) {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
   const auto type = cuda ? at::kCUDA : at::kCPU;

@@ -20,10 +20,12 @@ namespace pgl::train {
 namespace {
 #ifdef PGL_HAVE_LEGACY_PROFILER
 using OpProfiler = torch::autograd::profiler::RecordProfile;
+constexpr bool kHaveOpProfiler = true;
 #else
 struct OpProfiler {
-  explicit OpProfiler(std::ostream&) { throw Error("--profile: this LibTorch has no legacy profiler"); }
+  explicit OpProfiler(std::ostream&) {}
 };
+constexpr bool kHaveOpProfiler = false;
 #endif
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -32,6 +34,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
+  if (!s.profile.empty() && !kHaveOpProfiler)  // before the first step
+    throw Error("--profile: this LibTorch has no legacy profiler (torch/csrc/autograd/profiler_legacy.h)");
   LoopOutcome out;
   out.steps_done = s.start;
   bool chosen_here = false;  // this process chose the step count (and may revise it)
