@@ -8,6 +8,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgloo-dev
   libpng-dev zlib1g-dev
+  libopenjp2-7-dev  # the DICOM guard decodes JPEG 2000 with the OpenJPEG that GDCM uses
   libcairo2-dev
   python3-torch  # torchrun for the data-parallel tests, and bench/'s PyTorch reference; pgl never needs it
 )

@@ -1,10 +1,11 @@
 // Write/read round trips and real-file reads for the I/O library.
+#include "pgl/io/volume_io.h"
+
 #include <cmath>
 #include <filesystem>
 
 #include "pgl/core/error.h"
 #include "pgl/io/spatial.h"
-#include "pgl/io/volume_io.h"
 #include "support/test_support.h"
 
 namespace pgl {
@@ -129,6 +130,24 @@ TEST(VolumeIoRealData, DicomSeriesMatchesItsLabelMapVoxelForVoxel) {
   EXPECT_LT(sum / static_cast<double>(n), 400.0);
   // Air in the corner: rescale intercept applied (HU, not raw stored values).
   EXPECT_LT(ct.at(0, 0, 0), -900.f);
+}
+
+// A JPEG 2000 slice whose coded data is damaged (5 bytes differ from a real slice; every marker segment is
+// intact) is refused with OpenJPEG's reason before GDCM decodes it, since GDCM leaks when decoding fails.
+TEST(VolumeIo, DicomWithUndecodableJpeg2000IsRefusedBeforeGdcm) {
+  test::TempDir dir;
+  const std::string slice = dir / "slice.dcm";
+  std::filesystem::copy_file(
+      test::source_dir() + "/fuzz/regressions/dicom/open_leak_gdcm_openjpeg_corrupt_jpeg2000.dcm", slice);
+  try {
+    read_volume(dir.path());
+    FAIL() << "read a DICOM slice whose JPEG 2000 data does not decode";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(slice), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("OpenJPEG cannot decode the JPEG 2000 codestream"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

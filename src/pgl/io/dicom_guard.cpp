@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "pgl/core/error.h"
+#include "pgl/io/jpeg2000_guard.h"
 
 namespace pgl::io_detail {
 namespace {
@@ -19,67 +21,6 @@ namespace fs = std::filesystem;
 
 constexpr uint32_t kUndefinedLength = 0xFFFFFFFF;
 constexpr int kMaxDepth = 32;  // real files nest sequences a few levels deep
-
-// GDCM's JPEG 2000 codec walks the codestream's marker segments (or the JP2 boxes around it) on its own,
-// after OpenJPEG has read the header and without bounds checks: a segment that runs past the data, or a
-// COD segment cut short, made it read outside its buffer (SEGV in JPEG2000Codec::GetHeaderInfo, found by
-// fuzz/dicom.cpp). The same walk, bounded. Returns what is wrong, or "" where GDCM's walk stays inside.
-std::string codestream_problem(const unsigned char* p, size_t n) {
-  auto be16 = [&](size_t at) { return static_cast<uint16_t>(p[at] << 8 | p[at + 1]); };
-  auto no_length = [](uint16_t m) {
-    return (m >= 0xFF30 && m <= 0xFF3F) || m == 0xFF4F || m == 0xFF93 || m == 0xFFD9 || m == 0xFF92;
-  };
-  for (size_t at = 0; at + 2 <= n;) {
-    const uint16_t marker = be16(at);
-    at += 2;
-    if (no_length(marker)) {
-      if (marker == 0xFF93) return "";  // start of data: GDCM's walk ends here
-      continue;
-    }
-    if (at + 2 > n || be16(at) < 2) return "";  // GDCM's walk ends here too
-    const size_t length = be16(at) - 2u;
-    at += 2;
-    if (length > n - at)
-      return fmt::format("JPEG 2000 marker segment {:04X} at byte {} runs {} bytes past the codestream",
-                         marker, at - 4, length - (n - at));
-    if (marker == 0xFF52) {  // COD: GDCM reads the transform bytes 4 and 9 of it
-      if (length < 10) return fmt::format("JPEG 2000 COD segment of {} bytes (at least 10)", length);
-      if (p[at + 4] > 1 || p[at + 9] != 1) return "";  // GDCM's walk ends here
-    }
-    at += length;
-  }
-  return "";
-}
-
-std::string jpeg2000_problem(const std::string& data) {
-  static const unsigned char kJp2[12] = {0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  const size_t n = data.size();
-  if (n < sizeof kJp2) return fmt::format("JPEG 2000 data of {} bytes", n);
-  if (std::memcmp(p, kJp2, sizeof kJp2) != 0) return codestream_problem(p, n);
-  // A JP2 file: boxes of 4-byte length (1: an 8-byte length follows; 0, for the codestream box: to the end)
-  // and 4-byte type, up to the codestream box.
-  for (size_t at = 0; at + 8 <= n;) {
-    uint64_t length = 0;
-    for (int i = 0; i < 4; ++i) length = length << 8 | p[at + i];
-    const bool codestream = std::memcmp(p + at + 4, "jp2c", 4) == 0;
-    at += 8;
-    if (length == 1) {
-      if (at + 8 > n) return "JP2 box with an extended length cut short";
-      length = 0;
-      for (int i = 0; i < 8; ++i) length = length << 8 | p[at + i];
-      at += 8;
-      if (length < 8) return "JP2 box with an extended length under 8";
-      length -= 8;
-    }
-    if (codestream && length == 0) length = n - at + 8;
-    if (length < 8 || length - 8 > n - at)
-      return fmt::format("JP2 box at byte {} of {} bytes does not fit the data", at - 8, length);
-    if (codestream) return codestream_problem(p + at, static_cast<size_t>(length - 8));
-    at += static_cast<size_t>(length - 8);
-  }
-  return "";
-}
 
 // A file that is not well-formed DICOM. GDCM has heuristics for some such files, and they were where it
 // hung or allocated gigabytes (found by fuzz/dicom.cpp): pgl refuses them all.
@@ -220,6 +161,7 @@ class Walk {
         continue;
       }
       need(e.length, e);
+      if (depth == 0 && e.group == 0x0028 && e.element == 0x0008) frames_ = std::atoi(text(e.length).c_str());
       if (explicit_vr && e.vr[0] == 'S' && e.vr[1] == 'Q') {
         items(pos_ + e.length, true, depth + 1, false);
         if (pos_ != e.at + 12 + static_cast<int64_t>(e.length))
@@ -265,26 +207,40 @@ class Walk {
   }
 
   // The fragments after the basic offset table, each alone (a frame) and all together (GDCM joins a single
-  // frame's fragments), as GDCM's JPEG 2000 codec reads them.
+  // frame's fragments), as GDCM's JPEG 2000 codec reads them. Then the frames are decoded: a codestream that
+  // is damaged inside its coded data passes every structural check, and GDCM leaks OpenJPEG's image when
+  // decoding fails (finding 37 of fuzz/dicom.cpp). A single frame is all fragments joined, a multi-frame
+  // image one fragment per frame (GDCM's reading).
   void check_jpeg2000() {
     std::vector<std::pair<int64_t, uint32_t>> fragments;
     fragments.swap(fragments_);
     if (!jpeg2000_ || fragments.size() < 2) return;
+    std::vector<std::string> data;
     std::string all;
     for (size_t k = 1; k < fragments.size(); ++k) {
-      std::string data(fragments[k].second, '\0');
-      if (!read(fragments[k].first, data.data(), data.size()))
+      data.emplace_back(fragments[k].second, '\0');
+      if (!read(fragments[k].first, data.back().data(), data.back().size()))
         throw Truncated{"the file ends inside pixel data"};
-      if (auto problem = jpeg2000_problem(data); !problem.empty())
+      if (auto problem = jpeg2000_marker_problem(data.back()); !problem.empty())
         throw Truncated{fmt::format("pixel data fragment {}: {}", k, problem)};
-      all += data;
+      all += data.back();
     }
-    if (auto problem = jpeg2000_problem(all); !problem.empty()) throw Truncated{"pixel data: " + problem};
+    if (auto problem = jpeg2000_marker_problem(all); !problem.empty())
+      throw Truncated{"pixel data: " + problem};
+    if (frames_ <= 1) {
+      if (auto problem = jpeg2000_decode_problem(all); !problem.empty())
+        throw Truncated{"pixel data: " + problem};
+      return;
+    }
+    for (size_t k = 0; k < data.size(); ++k)
+      if (auto problem = jpeg2000_decode_problem(data[k]); !problem.empty())
+        throw Truncated{fmt::format("pixel data fragment {}: {}", k + 1, problem)};
   }
 
   std::ifstream in_;
   int64_t size_;
   bool jpeg2000_ = false;
+  int frames_ = 1;  // (0028,0008) Number of Frames
   std::vector<std::pair<int64_t, uint32_t>> fragments_;
   int64_t pos_ = 0;
   bool little_ = true;

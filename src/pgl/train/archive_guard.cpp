@@ -4,9 +4,12 @@
 #include <zlib.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <sstream>
 
 #include "pgl/core/error.h"
@@ -29,7 +32,7 @@ struct Entry {
 
 }  // namespace
 
-void check_torch_archive(const std::vector<char>& bytes, const std::string& path) {
+ArchiveMembers check_torch_archive(const std::vector<char>& bytes, const std::string& path) {
   auto refuse = [&](const std::string& why) { throw Error(path, "not a readable checkpoint (" + why + ")"); };
   const size_t n = bytes.size();
   const char* b = bytes.data();
@@ -102,10 +105,41 @@ void check_torch_archive(const std::vector<char>& bytes, const std::string& path
       refuse(fmt::format("archive version {} is not one LibTorch 1.13 reads", text));
   }
   if (!found) refuse("no version record");
+  ArchiveMembers members;
+  for (const auto& e : entries)
+    if (e.name.rfind(folder, 0) == 0) members[e.name.substr(folder.size())] = e.size;
+  return members;
 }
 
-void check_pickle(const char* data, size_t size, const std::string& path) {
-  auto refuse = [&](size_t at, const char* why) {
+namespace {
+
+// What check_pickle follows of the Unpickler's values: integers, strings and globals ("module.name"), short
+// tuples of them, and storages (their element count). Everything else is opaque.
+struct Value {
+  enum class Kind { Other, Int, Text, Tuple, Storage } kind = Kind::Other;
+  int64_t number = 0;                               // Int; Storage: elements
+  std::string text;                                 // Text
+  std::shared_ptr<const std::vector<Value>> items;  // Tuple (shared: a memo entry can be fetched many times)
+};
+
+constexpr size_t kMaxTracked = 16;  // longer tuples and strings are opaque: enough for storages and tensors
+
+// Bytes per element of the storage types LibTorch 1.13 writes; 0 for any other.
+int64_t element_bytes(const std::string& type) {
+  static const std::map<std::string, int64_t> kBytes = {
+      {"torch.FloatStorage", 4},    {"torch.DoubleStorage", 8},       {"torch.HalfStorage", 2},
+      {"torch.BFloat16Storage", 2}, {"torch.LongStorage", 8},         {"torch.IntStorage", 4},
+      {"torch.ShortStorage", 2},    {"torch.CharStorage", 1},         {"torch.ByteStorage", 1},
+      {"torch.BoolStorage", 1},     {"torch.ComplexFloatStorage", 8}, {"torch.ComplexDoubleStorage", 16}};
+  auto it = kBytes.find(type);
+  return it == kBytes.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+void check_pickle(const char* data, size_t size, const std::string& path, const ArchiveMembers& members,
+                  const std::string& storage_folder) {
+  auto refuse = [&](size_t at, const std::string& why) {
     throw Error(path, fmt::format("not a readable checkpoint (corrupt pickle at byte {}: {})", at, why));
   };
   size_t at = 0;
@@ -127,82 +161,168 @@ void check_pickle(const char* data, size_t size, const std::string& path) {
     return text;
   };
   // Memo indices: the pickler numbers memo entries from 0, each takes at least two bytes of the pickle.
-  auto memo = [&](uint64_t index, size_t op) {
+  std::map<uint64_t, Value> memo;
+  auto memo_index = [&](uint64_t index, size_t op) {
     if (index >= size) refuse(op, "a memo index beyond any the pickle can hold");
+    return index;
   };
-  // The depth of the Unpickler's value stack and its marks: it pops without checking (an empty stack: a read
-  // at address -8, SEGV, found by fuzz/weights.cpp), and a pop below the last mark makes its next pop-to-mark
-  // start past the end of the stack.
-  int64_t depth = 0;
-  std::vector<int64_t> marks;
-  auto pop = [&](int64_t n, size_t op) {
-    if (depth - n < (marks.empty() ? 0 : marks.back()))
+  // The Unpickler's value stack and its marks: it pops without checking (an empty stack: a read at address
+  // -8, SEGV, found by fuzz/weights.cpp), and a pop below the last mark makes its next pop-to-mark start past
+  // the end of the stack.
+  std::vector<Value> stack;
+  std::vector<size_t> marks;
+  auto pop = [&](size_t n, size_t op) {
+    if (stack.size() < n || stack.size() - n < (marks.empty() ? 0 : marks.back()))
       refuse(op, "an opcode pops more than the stack holds");
-    depth -= n;
+    std::vector<Value> popped(stack.end() - static_cast<std::ptrdiff_t>(n), stack.end());
+    stack.resize(stack.size() - n);
+    return popped;
   };
-  auto peek = [&](size_t op) {
-    if (depth < 1) refuse(op, "an opcode reads an empty stack");
+  auto peek = [&](size_t op) -> Value& {
+    if (stack.empty()) refuse(op, "an opcode reads an empty stack");
+    return stack.back();
   };
   auto to_mark = [&](size_t op) {
     if (marks.empty()) refuse(op, "an opcode needs a mark there is not");
-    depth = marks.back();
+    std::vector<Value> popped(stack.begin() + static_cast<std::ptrdiff_t>(marks.back()), stack.end());
+    stack.resize(marks.back());
     marks.pop_back();
+    return popped;
   };
-  auto stack_effect = [&](unsigned char code, size_t op) {
+  auto tuple = [](std::vector<Value> items) {
+    Value v;
+    if (items.size() > kMaxTracked) return v;
+    v.kind = Value::Kind::Tuple;
+    v.items = std::make_shared<const std::vector<Value>>(std::move(items));
+    return v;
+  };
+  auto integer = [](int64_t n) {
+    Value v;
+    v.kind = Value::Kind::Int;
+    v.number = n;
+    return v;
+  };
+  auto text = [](std::string s) {
+    Value v;
+    if (s.size() > kMaxTracked * 16) return v;
+    v.kind = Value::Kind::Text;
+    v.text = std::move(s);
+    return v;
+  };
+  auto is = [](const Value& v, Value::Kind kind) { return v.kind == kind; };
+  // BINPERSID ('storage', type, key, device, elements): LibTorch 1.13 sizes the storage by the elements the
+  // pickle declares, not by its record, so a record shorter than that was read past its end (ASan
+  // heap-buffer-overflow, found by fuzz/checkpoint.cpp).
+  auto storage = [&](const Value& id, size_t op) {
+    const auto* f = id.items.get();
+    if (!is(id, Value::Kind::Tuple) || f->size() != 5 || !is((*f)[0], Value::Kind::Text) ||
+        (*f)[0].text != "storage" || !is((*f)[1], Value::Kind::Text) || !is((*f)[2], Value::Kind::Text) ||
+        !is((*f)[4], Value::Kind::Int))
+      refuse(op, "a persistent id that is not a storage");
+    const int64_t bytes_each = element_bytes((*f)[1].text);
+    if (bytes_each == 0) refuse(op, "a storage of unknown type '" + (*f)[1].text + "'");
+    const int64_t elements = (*f)[4].number;
+    int64_t bytes = 0;
+    if (elements < 0 || __builtin_mul_overflow(elements, bytes_each, &bytes))
+      refuse(op, fmt::format("a storage of {} elements", elements));
+    if (elements > 0) {  // LibTorch reads no record for an empty storage
+      auto record = members.find(storage_folder + (*f)[2].text);
+      if (record == members.end()) refuse(op, "a storage without its record '" + (*f)[2].text + "'");
+      if (static_cast<uint64_t>(bytes) > record->second)
+        refuse(op, fmt::format("a storage of {} bytes whose record holds {}", bytes, record->second));
+    }
+    Value v;
+    v.kind = Value::Kind::Storage;
+    v.number = elements;
+    return v;
+  };
+  // REDUCE of a torch._utils rebuild function: only plain tensors, lying inside their storage (LibTorch 1.13
+  // takes sizes, strides and offset from the pickle without checking them against it).
+  auto rebuild = [&](const Value& function, const Value& arguments, size_t op) {
+    if (!is(function, Value::Kind::Text) || function.text.rfind("torch._utils._rebuild", 0) != 0) return;
+    if (function.text != "torch._utils._rebuild_tensor_v2")
+      refuse(op, "pgl checkpoints hold plain tensors only, not " + function.text);
+    const auto* a = arguments.items.get();
+    auto ints = [&](const Value& v) {
+      bool ok = is(v, Value::Kind::Tuple);
+      for (size_t k = 0; ok && k < v.items->size(); ++k) ok = is((*v.items)[k], Value::Kind::Int);
+      return ok;
+    };
+    if (!is(arguments, Value::Kind::Tuple) || a->size() < 4 || !is((*a)[0], Value::Kind::Storage) ||
+        !is((*a)[1], Value::Kind::Int) || !ints((*a)[2]) || !ints((*a)[3]) ||
+        (*a)[2].items->size() != (*a)[3].items->size())
+      refuse(op, "a tensor whose storage, offset, sizes or strides are not what LibTorch writes");
+    const auto& sizes = *(*a)[2].items;
+    const auto& strides = *(*a)[3].items;
+    int64_t last = (*a)[1].number, step = 0;
+    bool ok = last >= 0, empty = false;
+    for (size_t d = 0; ok && d < sizes.size(); ++d) {
+      ok = sizes[d].number >= 0 && strides[d].number >= 0;
+      empty = empty || sizes[d].number == 0;
+      if (ok && sizes[d].number > 0)
+        ok = !__builtin_mul_overflow(sizes[d].number - 1, strides[d].number, &step) &&
+             !__builtin_add_overflow(last, step, &last);
+    }
+    if (!ok || (!empty && last >= (*a)[0].number)) refuse(op, "a tensor that reaches past its storage");
+  };
+  auto stack_effect = [&](unsigned char code, size_t op, Value pushed) {
     switch (code) {
       case '(':
-        marks.push_back(depth);
-        break;  // MARK
+        marks.push_back(stack.size());
+        return;  // MARK
       case '0':
         pop(1, op);
-        break;  // POP
+        return;  // POP
       case '1':
         to_mark(op);
-        break;  // POP_MARK
-      case '2':
-        pop(1, op), depth += 2;
-        break;  // DUP
+        return;  // POP_MARK
+      case '2': {
+        Value top = peek(op);
+        stack.push_back(std::move(top));
+        return;  // DUP
+      }
       case 'Q':
+        stack.push_back(storage(pop(1, op)[0], op));
+        return;  // BINPERSID
       case 0x85:
-        pop(1, op), ++depth;
-        break;  // BINPERSID, TUPLE1
-      case 'R':
-      case 0x81:
-      case 0x93:
       case 0x86:
-      case 'b':
-        pop(2, op), ++depth;
-        break;  // REDUCE, NEWOBJ, ...
       case 0x87:
+        stack.push_back(tuple(pop(code - 0x84u, op)));
+        return;  // TUPLE1..3
+      case 't':
+        stack.push_back(tuple(to_mark(op)));
+        return;  // TUPLE
+      case 'R': {
+        auto f = pop(2, op);
+        rebuild(f[0], f[1], op);
+        stack.emplace_back();
+        return;  // REDUCE
+      }
+      case 0x81:
+      case 'b':
+      case 'a':
+      case 0x93:
+        pop(2, op), stack.emplace_back();
+        return;  // NEWOBJ, BUILD, APPEND, STACK_GLOBAL
       case 's':
       case 0x92:
-        pop(3, op), ++depth;
-        break;  // TUPLE3, SETITEM, NEWOBJ_EX
-      case 'a':
-        pop(2, op), ++depth;
-        break;  // APPEND
+        pop(3, op), stack.emplace_back();
+        return;  // SETITEM, NEWOBJ_EX
       case 'e':
       case 'u':
       case 0x90:
         to_mark(op), peek(op);
-        break;  // APPENDS, SETITEMS, ADDITEMS
-      case 't':
+        return;  // APPENDS, SETITEMS, ADDITEMS
       case 'l':
       case 'd':
       case 0x91:
-        to_mark(op), ++depth;
-        break;  // TUPLE, LIST, DICT, FROZENSET
-      case 'p':
-      case 'q':
-      case 'r':
-      case 0x94:
-        peek(op);
-        break;  // PUT..., MEMOIZE
+        to_mark(op), stack.emplace_back();
+        return;  // LIST, DICT, FROZENSET
       case 0x80:
       case 0x95:
-        break;  // PROTO, FRAME
+        return;  // PROTO, FRAME
       default:
-        ++depth;  // the opcodes that push
+        stack.push_back(std::move(pushed));  // the opcodes that push
     }
   };
   while (at < size) {
@@ -212,6 +332,7 @@ void check_pickle(const char* data, size_t size, const std::string& path) {
       peek(op);
       return;
     }
+    Value pushed;  // what an opcode that pushes pushes
     switch (code) {
       case 'K':
       case 'U':
@@ -222,11 +343,22 @@ void check_pickle(const char* data, size_t size, const std::string& path) {
       case 'q': {  // one-byte argument
         need(1, op);
         const uint64_t v = number(1);
-        if (code == 'U' || code == 'C' || code == 0x8a) need(v, op), at += v;
+        if (code == 'K') pushed = integer(static_cast<int64_t>(v));
+        if (code == 0x8a && v >= 1 && v <= 8) {  // LONG1: v bytes, little-endian, two's complement
+          need(v, op);
+          uint64_t n = number(static_cast<int>(v));
+          if (v < 8 && (n >> (8 * v - 1)) & 1) n |= ~uint64_t{0} << (8 * v);
+          pushed = integer(static_cast<int64_t>(n));
+        } else if (code == 'U' || code == 'C' || code == 0x8a) {
+          need(v, op), at += v;
+        }
+        if (code == 'h') pushed = memo[memo_index(v, op)];
+        if (code == 'q') memo[memo_index(v, op)] = peek(op);
         break;
       }
       case 'M':
-        need(2, op), at += 2;
+        need(2, op);
+        pushed = integer(static_cast<int64_t>(number(2)));
         break;
       case 'J':
       case 'T':
@@ -237,10 +369,11 @@ void check_pickle(const char* data, size_t size, const std::string& path) {
       case 'r': {  // four-byte argument
         need(4, op);
         const uint64_t v = number(4);
-        if (code == 'j' || code == 'r')
-          memo(v, op);
-        else if (code != 'J')
-          need(v, op), at += v;
+        if (code == 'j') pushed = memo[memo_index(v, op)];
+        if (code == 'r') memo[memo_index(v, op)] = peek(op);
+        if (code == 'J') pushed = integer(static_cast<int32_t>(static_cast<uint32_t>(v)));
+        if (code == 'X' && v <= size - at) pushed = text(std::string(data + at, v));
+        if (code != 'j' && code != 'r' && code != 'J') need(v, op), at += v;
         break;
       }
       case 'G':
@@ -251,24 +384,43 @@ void check_pickle(const char* data, size_t size, const std::string& path) {
       case 0x8e: {  // eight-byte length
         need(8, op);
         const uint64_t v = number(8);
-        need(v, op), at += v;
+        need(v, op);
+        if (code == 0x8d) pushed = text(std::string(data + at, v));
+        at += v;
         break;
       }
       case 'g':
-      case 'p':
-        memo(std::strtoull(line(op).c_str(), nullptr, 10), op);
+        pushed = memo[memo_index(std::strtoull(line(op).c_str(), nullptr, 10), op)];
         break;
-      case 'F':
+      case 'p':
+        memo[memo_index(std::strtoull(line(op).c_str(), nullptr, 10), op)] = peek(op);
+        break;
+      case 0x94:
+        memo[memo.size()] = peek(op);  // MEMOIZE
+        break;
       case 'I':
-      case 'L':
+      case 'L': {
+        const std::string digits = line(op);
+        char* end = nullptr;
+        errno = 0;
+        const long long n = std::strtoll(digits.c_str(), &end, 10);
+        if (errno == 0 && !digits.empty() && (*end == '\0' || *end == 'L')) pushed = integer(n);
+        break;
+      }
+      case 'F':
       case 'P':
       case 'S':
       case 'V':
         line(op);
         break;
       case 'c':
-      case 'i':
-        line(op), line(op);
+      case 'i': {
+        std::string module = line(op);
+        pushed = text(module + "." + line(op));
+        break;
+      }
+      case ')':
+        pushed = tuple({});
         break;
       default:
         // Opcodes without argument; anything else the Unpickler refuses by itself.
@@ -277,7 +429,12 @@ void check_pickle(const char* data, size_t size, const std::string& path) {
     }
     if (code == 'i' || code == 'o' || (code >= 0x82 && code <= 0x84))
       return;  // INST, OBJ, EXT*: refused by it
-    stack_effect(code, op);
+    if (code == 'h' || code == 'j' || code == 'g' || code == 'q' || code == 'r' || code == 'p' ||
+        code == 0x94) {
+      if (code == 'h' || code == 'j' || code == 'g') stack.push_back(std::move(pushed));
+      continue;  // the memo opcodes
+    }
+    stack_effect(code, op, std::move(pushed));
   }
 }
 

@@ -3,7 +3,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/import_read.h>
-#include <torch/csrc/jit/serialization/storage_context.h>
 
 #include <algorithm>
 #include <cstring>
@@ -33,30 +32,12 @@ c10::Dict<std::string, at::Tensor> to_dict(const NamedTensors& tensors) {
   return d;
 }
 
-// A tensor's elements must lie inside its storage. LibTorch 1.13's Unpickler takes sizes, strides and offset
-// from the pickle without checking them against the storage, and sizes a storage by the element count the
-// pickle declares, not by its record (reading such a tensor overran the buffer: ASan heap-buffer-overflow,
-// found by fuzz/checkpoint.cpp). load_pickle gives every storage its record's real size.
-void check_extent(const at::Tensor& t, const std::string& path) {
-  if (!t.defined() || t.numel() == 0) return;
-  int64_t last = t.storage_offset(), step = 0;
-  bool ok = last >= 0 && t.has_storage();
-  for (int64_t d = 0; ok && d < t.dim(); ++d)
-    ok = t.stride(d) >= 0 && !__builtin_mul_overflow(t.size(d) - 1, t.stride(d), &step) &&
-         !__builtin_add_overflow(last, step, &last);
-  int64_t bytes = 0;
-  ok = ok && !__builtin_mul_overflow(last + 1, static_cast<int64_t>(t.element_size()), &bytes) &&
-       static_cast<uint64_t>(bytes) <= t.storage().nbytes();
-  if (!ok) throw Error(path, "damaged checkpoint: a tensor reaches past its stored data");
-}
-
 NamedTensors from_dict(const c10::IValue& value, const std::string& path) {
   if (!value.isGenericDict()) throw Error(path, "not a pgl state dict");
   NamedTensors out;
   for (const auto& item : value.toGenericDict()) {
     if (!item.key().isString() || !item.value().isTensor())
       throw Error(path, "state dict holds a non-tensor entry");
-    check_extent(item.value().toTensor(), path);
     out.insert(item.key().toStringRef(), item.value().toTensor());
   }
   return out;
@@ -85,7 +66,7 @@ class BoundedReader final : public caffe2::serialize::ReadAdapterInterface {
 // and on every pickle in it).
 std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(std::vector<char> bytes,
                                                                      const std::string& path) {
-  check_torch_archive(bytes, path);
+  const ArchiveMembers members = check_torch_archive(bytes, path);
   auto reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(
       std::make_shared<BoundedReader>(std::move(bytes)));
   auto ends_with = [](const std::string& s, const char* end) {
@@ -94,7 +75,9 @@ std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(std::vector
   for (const auto& name : reader->getAllRecords())
     if (ends_with(name, "pkl") || ends_with(name, ".py")) {  // data.pkl, constants.pkl, *.py.debug_pkl
       auto [data, size] = reader->getRecord(name);
-      if (ends_with(name, "pkl")) check_pickle(static_cast<const char*>(data.get()), size, path);
+      if (ends_with(name, "pkl"))  // data.pkl's tensors are in data/, constants.pkl's in constants/
+        check_pickle(static_cast<const char*>(data.get()), size, path, members,
+                     name.substr(0, name.find('.')) + "/");
       if (ends_with(name, ".py")) check_source(static_cast<const char*>(data.get()), size, path);
     }
   return reader;
@@ -104,17 +87,8 @@ c10::IValue load_pickle(const std::string& path) {
   auto bytes = read_bytes(path);
   try {
     auto reader = open_archive(std::move(bytes), path);
-    // Every storage the size of its record (see check_extent).
-    auto storages = std::make_shared<torch::jit::DeserializationStorageContext>();
-    for (const auto& name : reader->getAllRecords())
-      if (name.rfind("data/", 0) == 0) {
-        auto [data, size] = reader->getRecord(name);
-        storages->addStorage(name.substr(5), c10::Storage(c10::Storage::use_byte_size_t(), size,
-                                                          std::move(data), nullptr, false));
-      }
     return torch::jit::readArchiveAndTensors("data", "", "", /*type_resolver=*/{}, /*obj_loader=*/{},
-                                             /*device=*/{}, *reader, torch::jit::Unpickler::defaultTypeParser,
-                                             storages);
+                                             /*device=*/{}, *reader);
   } catch (const Error&) {
     throw;
   } catch (const std::exception&) {  // c10::Error, and std::exceptions of the unpickler (fuzz/checkpoint.cpp)
@@ -173,7 +147,6 @@ Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* opt
     c.state = from_dict(root.at("state"), path);
     if (optimizer) {
       if (!root.contains("optimizer")) throw Error(path, "checkpoint has no optimiser state to resume from");
-      check_extent(root.at("optimizer").toTensor(), path);
       at::Tensor t = root.at("optimizer").toTensor().contiguous();
       std::string bytes(static_cast<const char*>(t.data_ptr()), static_cast<size_t>(t.numel()));
       open_archive({bytes.begin(), bytes.end()}, path);  // a TorchScript archive: the same checks
@@ -188,7 +161,6 @@ Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* opt
     }
     if (root.contains("torch_rng")) {
       c.rng_state = root.at("torch_rng").toTensor();
-      check_extent(c.rng_state, path);
       // Validated on a generator of its own: loading never touches the global RNG.
       at::make_generator<at::CPUGeneratorImpl>().set_state(c.rng_state);
     }
