@@ -34,10 +34,11 @@ class Walk {
 
   bool open() const { return static_cast<bool>(in_); }
 
-  // The file meta group (always explicit VR little endian) and the data set in its transfer syntax.
-  void run() {
+  // The file meta group (always explicit VR little endian) and the data set in its transfer syntax. False for
+  // a file without the DICM signature.
+  bool run() {
     char magic[4];
-    if (size_ < 132 || !read(128, magic, 4) || std::memcmp(magic, "DICM", 4) != 0) return;
+    if (size_ < 132 || !read(128, magic, 4) || std::memcmp(magic, "DICM", 4) != 0) return false;
     pos_ = 132;
     std::string syntax;
     while (pos_ + 4 <= size_ && peek_group() == 0x0002) {
@@ -49,9 +50,10 @@ class Walk {
     }
     while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
     jpeg2000_ = syntax.rfind("1.2.840.10008.1.2.4.9", 0) == 0 && syntax.size() == 22;  // .90 to .93
-    if (syntax == "1.2.840.10008.1.2.1.99") return;  // deflated: GDCM inflates it first
+    if (syntax == "1.2.840.10008.1.2.1.99") return true;  // deflated: GDCM inflates it first
     little_ = syntax != "1.2.840.10008.1.2.2";
     dataset(size_, syntax != "1.2.840.10008.1.2", 0);
+    return true;
   }
 
  private:
@@ -248,19 +250,22 @@ class Walk {
 
 }  // namespace
 
-void check_dicom_folder(const std::string& folder) {
+std::vector<std::string> checked_dicom_files(const std::string& folder) {
+  std::vector<std::string> files;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
     if (!entry.is_regular_file(ec)) continue;
     const std::string path = entry.path().string();
     Walk walk(path);
-    if (!walk.open()) continue;  // GDCM skips it too
+    if (!walk.open()) continue;
     try {
-      walk.run();
+      if (walk.run()) files.push_back(path);
     } catch (const Truncated& t) {
       throw Error(path, "truncated or corrupt DICOM file: " + t.what);
     }
   }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 }  // namespace pgl::io_detail

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <itkGDCMImageIO.h>
-#include <itkGDCMSeriesFileNames.h>
 #include <itkImageFileReader.h>
 #include <itkImageFileWriter.h>
 #include <itkImageSeriesReader.h>
@@ -20,7 +19,7 @@
 #include "pgl/core/error.h"
 #include "pgl/core/memory.h"
 #include "pgl/io/data_file_guard.h"
-#include "pgl/io/dicom_guard.h"
+#include "pgl/io/dicom_series.h"
 #include "pgl/io/itk_bridge.h"
 #include "pgl/io/nifti_guard.h"
 
@@ -139,20 +138,6 @@ std::string component_name(itk::IOComponentEnum c) {
   }
 }
 
-// The files of the largest DICOM series in a folder.
-std::vector<std::string> dicom_series_files(const std::string& folder) {
-  auto names = itk::GDCMSeriesFileNames::New();
-  names->SetUseSeriesDetails(true);
-  names->SetDirectory(folder);
-  std::vector<std::string> best;
-  for (const auto& uid : names->GetSeriesUIDs()) {
-    auto files = names->GetFileNames(uid);
-    if (files.size() > best.size()) best = files;
-  }
-  if (best.empty()) throw Error(folder, "no DICOM series found in this folder");
-  return best;
-}
-
 void validate_info(const ImageInfo& info) {
   const Geometry& g = info.geometry;
   for (int a = 0; a < 3; ++a) {
@@ -215,9 +200,8 @@ Header read_header(const std::string& path) {
   h.io = make_io(f);
   std::string header_file = path;
   if (f == Format::Dicom) {
-    io_detail::check_dicom_folder(path);  // GDCM aborts the process on some truncated files
     try {
-      h.dicom_files = dicom_series_files(path);
+      h.dicom_files = io_detail::dicom_series_files(path);
     } catch (const itk::ExceptionObject& e) {
       throw Error(path, "cannot list DICOM files: " + itk_message(e));
     }
