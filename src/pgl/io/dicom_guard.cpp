@@ -48,6 +48,9 @@ class Walk {
       if (e.element == 0x0010) syntax = text(e.length);
       pos_ += e.length;
     }
+    // GDCM reads the meta group until an element of another group and asserts when it cannot read one more tag
+    // (found by fuzz/dicom.cpp: a file that ends with its meta group aborted the process).
+    if (pos_ + 4 > size_) throw Truncated{"the file ends with its file meta group (no data set)"};
     while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
     jpeg2000_ = syntax.rfind("1.2.840.10008.1.2.4.9", 0) == 0 && syntax.size() == 22;  // .90 to .93
     if (syntax == "1.2.840.10008.1.2.1.99") return true;  // deflated: GDCM inflates it first
