@@ -27,13 +27,18 @@ std::string binunicode(const std::string& s) {
   return out + s;
 }
 
-// {"w": tensor} as LibTorch pickles it: _rebuild_tensor_v2(storage, offset, sizes, strides, requires_grad,
-// hooks), the storage a persistent id ('storage', type, key, device, elements).
-std::string dict_of_one_tensor(int elements, int offset, int size, int stride) {
-  return std::string("\x80\x02}(") + binunicode("w") + "ctorch._utils\n_rebuild_tensor_v2\n((" +
-         binunicode("storage") + "ctorch\nFloatStorage\n" + binunicode("0") + binunicode("cpu") +
+// The arguments of _rebuild_tensor_v2(storage, offset, sizes, strides, requires_grad, hooks), the storage a
+// persistent id ('storage', type, key, device, elements), as LibTorch pickles them.
+std::string rebuild_arguments(int elements, int offset, int size, int stride) {
+  return "((" + binunicode("storage") + "ctorch\nFloatStorage\n" + binunicode("0") + binunicode("cpu") +
          binint1(elements) + "tQ" + binint1(offset) + "(" + binint1(size) + "t(" + binint1(stride) + "t\x89" +
-         "ccollections\nOrderedDict\n)RtRu.";
+         "ccollections\nOrderedDict\n)Rt";
+}
+
+// {"w": tensor}, the tensor rebuilt by `call` (REDUCE, or BUILD, which LibTorch runs the same way).
+std::string dict_of_one_tensor(int elements, int offset, int size, int stride, char call = 'R') {
+  return std::string("\x80\x02}(") + binunicode("w") + "ctorch._utils\n_rebuild_tensor_v2\n" +
+         rebuild_arguments(elements, offset, size, stride) + call + "u.";
 }
 
 // A LibTorch archive of data.pkl and its one storage record data/0 of `record_bytes` bytes.
@@ -88,6 +93,29 @@ TEST(CheckpointGuard, TensorPastItsStorageIsRefused) {
     const std::string error = error_of([&] { train::load_state_dict(path); });
     EXPECT_NE(error.find("a tensor that reaches past its storage"), std::string::npos) << error;
   }
+  // The last element of the storage is inside it.
+  const std::string path = write(dir / "fits.pt", archive(dict_of_one_tensor(10, 5, 5, 1), 40));
+  EXPECT_EQ(error_of([&] { train::load_state_dict(path); }), "");
+}
+
+// Routes LibTorch's Unpickler takes to a tensor besides REDUCE of the global: BUILD, a REDUCE of the global's
+// index given as an integer, other rebuild functions.
+TEST(CheckpointGuard, OtherRoutesToATensorAreRefused) {
+  test::TempDir dir;
+  auto error_for = [&](const std::string& pickle) {
+    const std::string path = write(dir / "route.pt", archive(pickle, 40));
+    return error_of([&] { train::load_state_dict(path); });
+  };
+  EXPECT_NE(error_for(dict_of_one_tensor(10, 6, 5, 1, 'b')).find("a tensor that reaches past its storage"),
+            std::string::npos);
+  const std::string by_index = std::string("\x80\x02}(") + binunicode("w") +
+                               "ctorch._utils\n_rebuild_tensor_v2\n" + rebuild_arguments(10, 0, 5, 1) + "R" +
+                               binunicode("v") + binint1(0) + rebuild_arguments(10, 6, 5, 1) + "Ru.";
+  EXPECT_NE(error_for(by_index).find("a call of something other than a global"), std::string::npos);
+  std::string quantised = dict_of_one_tensor(10, 0, 5, 1);
+  quantised.replace(quantised.find("_rebuild_tensor_v2"), 18, "_rebuild_qtensor");
+  EXPECT_NE(error_for(quantised).find("a global pgl never writes: torch._utils._rebuild_qtensor"),
+            std::string::npos);
 }
 
 // LibTorch reads the optimiser state (an archive inside the checkpoint) with storages sized by the pickle,
@@ -95,13 +123,15 @@ TEST(CheckpointGuard, TensorPastItsStorageIsRefused) {
 TEST(CheckpointGuard, OptimiserArchiveInsideACheckpointIsChecked) {
   test::TempDir dir;
   torch::nn::Linear layer(2, 2);
-  torch::optim::SGD sgd(layer->parameters(), 0.1);
+  torch::optim::Adam adam(layer->parameters(), 0.1);
+  for (auto& p : layer->parameters()) p.mutable_grad() = torch::ones_like(p);
+  adam.step();  // Adam's state: tensors in the nested TorchScript archive
   train::Checkpoint checkpoint;
   checkpoint.meta = {{"kind", "test"}, {"step", 1}};
   checkpoint.state.insert("weight", layer->weight.detach());
   const std::string path = dir / "checkpoint.pt";
-  train::save_checkpoint(path, checkpoint, &sgd);
-  EXPECT_EQ(error_of([&] { train::load_checkpoint(path, &sgd); }), "");
+  train::save_checkpoint(path, checkpoint, &adam);
+  EXPECT_EQ(error_of([&] { train::load_checkpoint(path, &adam); }), "");
 
   const std::string saved = test::read_text(path);
   auto root = torch::pickle_load(std::vector<char>(saved.begin(), saved.end())).toGenericDict();
@@ -111,7 +141,7 @@ TEST(CheckpointGuard, OptimiserArchiveInsideACheckpointIsChecked) {
   root.insert_or_assign("optimizer", bytes);
   const std::vector<char> tampered = torch::pickle_save(root);
   write(path, std::string(tampered.begin(), tampered.end()));
-  const std::string error = error_of([&] { train::load_checkpoint(path, &sgd); });
+  const std::string error = error_of([&] { train::load_checkpoint(path, &adam); });
   EXPECT_NE(error.find("a storage of 40 bytes whose record holds 20"), std::string::npos) << error;
 }
 

@@ -48,14 +48,15 @@ class Walk {
       if (e.element == 0x0010) syntax = text(e.length);
       pos_ += e.length;
     }
-    // GDCM reads the meta group until an element of another group and asserts when it cannot read one more tag
-    // (found by fuzz/dicom.cpp: a file that ends with its meta group aborted the process).
+    // GDCM reads the meta group until an element of another group and asserts when it cannot read one more
+    // tag (found by fuzz/dicom.cpp: a file that ends with its meta group aborted the process).
     if (pos_ + 4 > size_) throw Truncated{"the file ends with its file meta group (no data set)"};
     while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
     jpeg2000_ = syntax.rfind("1.2.840.10008.1.2.4.9", 0) == 0 && syntax.size() == 22;  // .90 to .93
     if (syntax == "1.2.840.10008.1.2.1.99") return true;  // deflated: GDCM inflates it first
     little_ = syntax != "1.2.840.10008.1.2.2";
     dataset(size_, syntax != "1.2.840.10008.1.2", 0);
+    check_jpeg2000(std::exchange(pending_, {}), frames_, rows_, columns_);
     return true;
   }
 
@@ -162,11 +163,12 @@ class Walk {
         bool un = e.vr[0] == 'U' && e.vr[1] == 'N';
         const bool pixel_data = e.group == 0x7FE0;
         items(-1, explicit_vr && !un, depth + 1, pixel_data);
-        if (pixel_data) check_jpeg2000();
+        if (pixel_data && depth == 0) pending_.swap(fragments_);  // decoded once the frame count is known
+        if (pixel_data && depth > 0) check_jpeg2000(std::exchange(fragments_, {}), 1, 0, 0);  // an icon
         continue;
       }
       need(e.length, e);
-      if (depth == 0 && e.group == 0x0028 && e.element == 0x0008) frames_ = std::atoi(text(e.length).c_str());
+      if (e.group == 0x0028) image_pixel_element(e, depth);
       if (explicit_vr && e.vr[0] == 'S' && e.vr[1] == 'Q') {
         items(pos_ + e.length, true, depth + 1, false);
         if (pos_ != e.at + 12 + static_cast<int64_t>(e.length))
@@ -211,14 +213,36 @@ class Walk {
     }
   }
 
+  // The Image Pixel module values GDCM asserts on (it aborts the process), and those the JPEG 2000 check
+  // needs.
+  void image_pixel_element(const Element& e, int depth) {
+    auto us = [&] {  // a US value in the data set's byte order
+      if (e.length < 2) return 0u;
+      const int64_t at = pos_;
+      const uint32_t v = number(2, little_);
+      pos_ = at;
+      return v;
+    };
+    if (e.element == 0x0002) {
+      const uint32_t samples = us();
+      if (samples != 1 && samples != 3 && samples != 4)  // found by fuzz/dicom.cpp: GDCM asserted on 5
+        throw Truncated{
+            fmt::format("Samples per Pixel (0028,0002) of {} (DICOM allows 1, 3 and 4)", samples)};
+    }
+    if (depth > 0) return;
+    if (e.element == 0x0008)
+      frames_ = static_cast<int>(std::clamp(std::strtol(text(e.length).c_str(), nullptr, 10), 1L, 1L << 20));
+    if (e.element == 0x0010) rows_ = us();
+    if (e.element == 0x0011) columns_ = us();
+  }
+
   // The fragments after the basic offset table, each alone (a frame) and all together (GDCM joins a single
   // frame's fragments), as GDCM's JPEG 2000 codec reads them. Then the frames are decoded: a codestream that
   // is damaged inside its coded data passes every structural check, and GDCM leaks OpenJPEG's image when
   // decoding fails (finding 37 of fuzz/dicom.cpp). A single frame is all fragments joined, a multi-frame
-  // image one fragment per frame (GDCM's reading).
-  void check_jpeg2000() {
-    std::vector<std::pair<int64_t, uint32_t>> fragments;
-    fragments.swap(fragments_);
+  // image one fragment per frame (GDCM's reading); each must be as large as Rows x Columns say (0: unknown).
+  void check_jpeg2000(const std::vector<std::pair<int64_t, uint32_t>>& fragments, int frames, uint32_t rows,
+                      uint32_t columns) {
     if (!jpeg2000_ || fragments.size() < 2) return;
     std::vector<std::string> data;
     std::string all;
@@ -232,21 +256,22 @@ class Walk {
     }
     if (auto problem = jpeg2000_marker_problem(all); !problem.empty())
       throw Truncated{"pixel data: " + problem};
-    if (frames_ <= 1) {
-      if (auto problem = jpeg2000_decode_problem(all); !problem.empty())
+    if (frames <= 1) {
+      if (auto problem = jpeg2000_decode_problem(all, columns, rows); !problem.empty())
         throw Truncated{"pixel data: " + problem};
       return;
     }
     for (size_t k = 0; k < data.size(); ++k)
-      if (auto problem = jpeg2000_decode_problem(data[k]); !problem.empty())
+      if (auto problem = jpeg2000_decode_problem(data[k], columns, rows); !problem.empty())
         throw Truncated{fmt::format("pixel data fragment {}: {}", k + 1, problem)};
   }
 
   std::ifstream in_;
   int64_t size_;
   bool jpeg2000_ = false;
-  int frames_ = 1;  // (0028,0008) Number of Frames
-  std::vector<std::pair<int64_t, uint32_t>> fragments_;
+  int frames_ = 1;                   // (0028,0008) Number of Frames
+  uint32_t rows_ = 0, columns_ = 0;  // (0028,0010), (0028,0011)
+  std::vector<std::pair<int64_t, uint32_t>> fragments_, pending_;
   int64_t pos_ = 0;
   bool little_ = true;
 };

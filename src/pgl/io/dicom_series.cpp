@@ -16,6 +16,7 @@ class SeriesOfFiles : public gdcm::SerieHelper {
  public:
   explicit SeriesOfFiles(const std::vector<std::string>& files) {
     SetUseSeriesDetails(true);
+    CreateDefaultUniqueSeriesIdentifier();  // as itk::GDCMSeriesFileNames: series number, rows, columns, ...
     for (const auto& file : files) AddFileName(file);
   }
 };

@@ -122,7 +122,8 @@ constexpr uint64_t kMaxSamples = uint64_t{1} << 28;
 
 }  // namespace
 
-std::string jpeg2000_decode_problem(const std::string& data) {
+std::string jpeg2000_decode_problem(std::string data, uint32_t width, uint32_t height) {
+  if (auto end = data.find_last_of('\xD9'); end != std::string::npos) data.resize(end + 1);
   static const unsigned char kJp2[12] = {0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
   const bool jp2 = data.size() >= sizeof kJp2 && std::memcmp(data.data(), kJp2, sizeof kJp2) == 0;
   std::unique_ptr<opj_codec_t, decltype(&opj_destroy_codec)> codec(
@@ -156,8 +157,18 @@ std::string jpeg2000_decode_problem(const std::string& data) {
   if (samples > kMaxSamples)
     return fmt::format("JPEG 2000 image of {} x {} x {} samples (at most {})", image->x1 - image->x0,
                        image->y1 - image->y0, image->numcomps, kMaxSamples);
+  if ((width && image->x1 - image->x0 != width) || (height && image->y1 - image->y0 != height))
+    return fmt::format("JPEG 2000 image of {} x {} in a DICOM image of {} x {}", image->x1 - image->x0,
+                       image->y1 - image->y0, width, height);
   if (!opj_decode(codec.get(), stream.get(), image.get()) || !opj_end_decompress(codec.get(), stream.get()))
     return reason("decode the JPEG 2000 codestream");
+  for (OPJ_UINT32 c = 0; c < image->numcomps; ++c) {
+    const opj_image_comp_t& comp = image->comps[c];
+    const opj_image_comp_t& first = image->comps[0];
+    if (comp.prec > 32 || comp.w != first.w || comp.h != first.h || comp.dx != first.dx ||
+        comp.dy != first.dy || comp.prec != first.prec || comp.sgnd != first.sgnd)
+      return fmt::format("JPEG 2000 component {} of {} bits that GDCM does not decode", c, comp.prec);
+  }
   return "";
 }
 

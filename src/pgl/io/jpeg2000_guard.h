@@ -1,5 +1,6 @@
 #pragma once
 // Checks of JPEG 2000 pixel data before GDCM's codec sees it (see dicom_guard.h). Private to src/pgl/io.
+#include <cstdint>
 #include <string>
 
 namespace pgl::io_detail {
@@ -8,8 +9,11 @@ namespace pgl::io_detail {
 // bounded. Returns what is wrong, or "" where GDCM's walk stays inside the data.
 std::string jpeg2000_marker_problem(const std::string& data);
 
-// Decodes the data with OpenJPEG, the library GDCM decodes with, and frees everything it allocated on every
-// path. Returns OpenJPEG's reason when it cannot decode, or "".
-std::string jpeg2000_decode_problem(const std::string& data);
+// Decodes the data with OpenJPEG, the library GDCM decodes with, as GDCM does (the data cut after its last
+// 0xD9 byte), and frees everything it allocated on every path. Returns OpenJPEG's reason when it cannot
+// decode, what GDCM would refuse after decoding (components of more than 32 bits, or unlike each other), or
+// a size other than `width` x `height` (when not 0: GDCM decodes into a buffer of the DICOM header's size);
+// else "".
+std::string jpeg2000_decode_problem(std::string data, uint32_t width, uint32_t height);
 
 }  // namespace pgl::io_detail

@@ -72,6 +72,31 @@ ArchiveMembers check_torch_archive(const std::vector<char>& bytes, const std::st
     entries.push_back(std::move(e));
     at += 46 + name + extra + comment;
   }
+  // LibTorch allocates a member's uncompressed size before reading it (4 GB for a nested archive's member
+  // claiming 0xFFFFFFFF bytes, found by fuzz/checkpoint.cpp). Its archives store data uncompressed and
+  // deflate only TorchScript source (a few KB): a member must lie inside the file, a stored one be as long as
+  // its data, and a deflated one inflate to at most 1032 times its data (deflate's limit) and 64 MiB. miniz
+  // takes a 0xFFFFFFFF size or offset from the member's zip64 field and finds members by name without case:
+  // the directory read here must be the one it reads.
+  std::map<std::string, int> names;
+  for (const auto& e : entries) {
+    if (e.size == 0xFFFFFFFF || e.compressed == 0xFFFFFFFF || e.local_header == 0xFFFFFFFF)
+      refuse("zip member " + e.name + " over 4 GiB");
+    std::string folded = e.name;
+    for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (++names[folded] > 1) refuse("zip member " + e.name + " given twice");
+  }
+  for (const auto& e : entries) {
+    const uint64_t local = e.local_header;
+    if (local > n || n - local < 30 || std::memcmp(b + local, "PK\3\4", 4) != 0)
+      refuse("damaged zip member " + e.name);
+    const uint64_t data = local + 30 + le(b + local + 26, 2) + le(b + local + 28, 2);
+    if (data > n || e.compressed > n - data)
+      refuse("zip member " + e.name + " runs past the end of the file");
+    const bool stored = e.method == 0 && e.size == e.compressed;
+    const bool deflated = e.method == 8 && e.size <= uint64_t{1032} * e.compressed && e.size <= (64u << 20);
+    if (!stored && !deflated) refuse("zip member " + e.name + " is not stored as LibTorch stores it");
+  }
   // What PyTorchStreamReader::init requires once miniz has opened the archive.
   if (entries.empty()) refuse("empty archive");
   const size_t slash = entries[0].name.find('/');
@@ -113,16 +138,33 @@ ArchiveMembers check_torch_archive(const std::vector<char>& bytes, const std::st
 
 namespace {
 
-// What check_pickle follows of the Unpickler's values: integers, strings and globals ("module.name"), short
-// tuples of them, and storages (their element count). Everything else is opaque.
+// What check_pickle follows of the Unpickler's values: integers, strings, globals ("module.name"), short
+// tuples of them, and storages (their element count). Everything else is opaque. Shared parts: a memo entry
+// can be fetched many times.
 struct Value {
-  enum class Kind { Other, Int, Text, Tuple, Storage } kind = Kind::Other;
+  enum class Kind : uint8_t { Other, Int, Text, Global, Tuple, Storage } kind = Kind::Other;
+  uint8_t depth = 0;                                // tuples nested inside
   int64_t number = 0;                               // Int; Storage: elements
-  std::string text;                                 // Text
-  std::shared_ptr<const std::vector<Value>> items;  // Tuple (shared: a memo entry can be fetched many times)
+  std::shared_ptr<const std::string> text;          // Text, Global
+  std::shared_ptr<const std::vector<Value>> items;  // Tuple
 };
 
 constexpr size_t kMaxTracked = 16;  // longer tuples and strings are opaque: enough for storages and tensors
+constexpr uint8_t kMaxDepth = 64;   // tuples nested deeper are refused (LibTorch recurses on them too)
+constexpr size_t kMaxPickle =
+    8u << 20;  // pgl's pickles are under 1 MB; the simulation costs ~48 bytes/opcode
+
+// The globals a pgl checkpoint, weights file or optimiser archive holds: tensors, storages, the dict type,
+// TorchScript's typed containers and classes. Anything else is refused: LibTorch's other globals (quantised
+// or sparse tensors, for one) build tensors this check does not follow.
+// (torch.jit._pickle.build_tensor_from_id reads a tensor table that is empty when reading an archive.)
+bool known_global(const std::string& name) {
+  auto starts = [&](const char* prefix) { return name.rfind(prefix, 0) == 0; };
+  return name == "torch._utils._rebuild_tensor_v2" || name == "collections.OrderedDict" ||
+         starts("torch.jit._pickle.") || starts("__torch__.") ||
+         (starts("torch.") && name.find('.', 6) == std::string::npos && name.size() > 13 &&
+          name.compare(name.size() - 7, 7, "Storage") == 0);
+}
 
 // Bytes per element of the storage types LibTorch 1.13 writes; 0 for any other.
 int64_t element_bytes(const std::string& type) {
@@ -142,6 +184,7 @@ void check_pickle(const char* data, size_t size, const std::string& path, const 
   auto refuse = [&](size_t at, const std::string& why) {
     throw Error(path, fmt::format("not a readable checkpoint (corrupt pickle at byte {}: {})", at, why));
   };
+  if (size > kMaxPickle) refuse(0, fmt::format("a pickle of {} bytes, more than pgl ever writes", size));
   size_t at = 0;
   auto need = [&](size_t bytes, size_t op) {
     if (bytes > size - at) refuse(op, "an argument runs past the end");
@@ -189,9 +232,11 @@ void check_pickle(const char* data, size_t size, const std::string& path, const 
     marks.pop_back();
     return popped;
   };
-  auto tuple = [](std::vector<Value> items) {
+  auto tuple = [&](std::vector<Value> items, size_t op) {
     Value v;
     if (items.size() > kMaxTracked) return v;
+    for (const auto& item : items) v.depth = std::max<uint8_t>(v.depth, item.depth);
+    if (++v.depth > kMaxDepth) refuse(op, fmt::format("tuples nested more than {} deep", kMaxDepth));
     v.kind = Value::Kind::Tuple;
     v.items = std::make_shared<const std::vector<Value>>(std::move(items));
     return v;
@@ -202,11 +247,11 @@ void check_pickle(const char* data, size_t size, const std::string& path, const 
     v.number = n;
     return v;
   };
-  auto text = [](std::string s) {
+  auto text = [](std::string s, Value::Kind kind = Value::Kind::Text) {
     Value v;
     if (s.size() > kMaxTracked * 16) return v;
-    v.kind = Value::Kind::Text;
-    v.text = std::move(s);
+    v.kind = kind;
+    v.text = std::make_shared<const std::string>(std::move(s));
     return v;
   };
   auto is = [](const Value& v, Value::Kind kind) { return v.kind == kind; };
@@ -216,18 +261,18 @@ void check_pickle(const char* data, size_t size, const std::string& path, const 
   auto storage = [&](const Value& id, size_t op) {
     const auto* f = id.items.get();
     if (!is(id, Value::Kind::Tuple) || f->size() != 5 || !is((*f)[0], Value::Kind::Text) ||
-        (*f)[0].text != "storage" || !is((*f)[1], Value::Kind::Text) || !is((*f)[2], Value::Kind::Text) ||
+        *(*f)[0].text != "storage" || !is((*f)[1], Value::Kind::Global) || !is((*f)[2], Value::Kind::Text) ||
         !is((*f)[4], Value::Kind::Int))
       refuse(op, "a persistent id that is not a storage");
-    const int64_t bytes_each = element_bytes((*f)[1].text);
-    if (bytes_each == 0) refuse(op, "a storage of unknown type '" + (*f)[1].text + "'");
+    const int64_t bytes_each = element_bytes(*(*f)[1].text);
+    if (bytes_each == 0) refuse(op, "a storage of unknown type '" + *(*f)[1].text + "'");
     const int64_t elements = (*f)[4].number;
     int64_t bytes = 0;
     if (elements < 0 || __builtin_mul_overflow(elements, bytes_each, &bytes))
       refuse(op, fmt::format("a storage of {} elements", elements));
     if (elements > 0) {  // LibTorch reads no record for an empty storage
-      auto record = members.find(storage_folder + (*f)[2].text);
-      if (record == members.end()) refuse(op, "a storage without its record '" + (*f)[2].text + "'");
+      auto record = members.find(storage_folder + *(*f)[2].text);
+      if (record == members.end()) refuse(op, "a storage without its record '" + *(*f)[2].text + "'");
       if (static_cast<uint64_t>(bytes) > record->second)
         refuse(op, fmt::format("a storage of {} bytes whose record holds {}", bytes, record->second));
     }
@@ -236,12 +281,12 @@ void check_pickle(const char* data, size_t size, const std::string& path, const 
     v.number = elements;
     return v;
   };
-  // REDUCE of a torch._utils rebuild function: only plain tensors, lying inside their storage (LibTorch 1.13
-  // takes sizes, strides and offset from the pickle without checking them against it).
-  auto rebuild = [&](const Value& function, const Value& arguments, size_t op) {
-    if (!is(function, Value::Kind::Text) || function.text.rfind("torch._utils._rebuild", 0) != 0) return;
-    if (function.text != "torch._utils._rebuild_tensor_v2")
-      refuse(op, "pgl checkpoints hold plain tensors only, not " + function.text);
+  // REDUCE and BUILD call a global (LibTorch keeps the function's index on the stack, so anything else there
+  // could be an index too: refused). The tensor rebuild function: plain tensors lying inside their storage
+  // (LibTorch 1.13 takes sizes, strides and offset from the pickle without checking them against it).
+  auto call = [&](const Value& function, const Value& arguments, size_t op) {
+    if (!is(function, Value::Kind::Global)) refuse(op, "a call of something other than a global");
+    if (*function.text != "torch._utils._rebuild_tensor_v2") return;
     const auto* a = arguments.items.get();
     auto ints = [&](const Value& v) {
       bool ok = is(v, Value::Kind::Tuple);
@@ -287,23 +332,25 @@ void check_pickle(const char* data, size_t size, const std::string& path, const 
       case 0x85:
       case 0x86:
       case 0x87:
-        stack.push_back(tuple(pop(code - 0x84u, op)));
+        stack.push_back(tuple(pop(code - 0x84u, op), op));
         return;  // TUPLE1..3
       case 't':
-        stack.push_back(tuple(to_mark(op)));
+        stack.push_back(tuple(to_mark(op), op));
         return;  // TUPLE
-      case 'R': {
+      case 'R':
+      case 'b': {
         auto f = pop(2, op);
-        rebuild(f[0], f[1], op);
+        call(f[0], f[1], op);
         stack.emplace_back();
-        return;  // REDUCE
+        return;  // REDUCE, BUILD
       }
       case 0x81:
-      case 'b':
+        pop(1, op);
+        return;  // NEWOBJ: LibTorch pops the arguments and leaves the class on the stack
       case 'a':
       case 0x93:
         pop(2, op), stack.emplace_back();
-        return;  // NEWOBJ, BUILD, APPEND, STACK_GLOBAL
+        return;  // APPEND, STACK_GLOBAL
       case 's':
       case 0x92:
         pop(3, op), stack.emplace_back();
@@ -372,7 +419,8 @@ void check_pickle(const char* data, size_t size, const std::string& path, const 
         if (code == 'j') pushed = memo[memo_index(v, op)];
         if (code == 'r') memo[memo_index(v, op)] = peek(op);
         if (code == 'J') pushed = integer(static_cast<int32_t>(static_cast<uint32_t>(v)));
-        if (code == 'X' && v <= size - at) pushed = text(std::string(data + at, v));
+        if (code == 'X' && v <= size - at)
+          pushed = text(std::string(data + at, std::min<uint64_t>(v, kMaxTracked * 16 + 1)));
         if (code != 'j' && code != 'r' && code != 'J') need(v, op), at += v;
         break;
       }
@@ -385,7 +433,7 @@ void check_pickle(const char* data, size_t size, const std::string& path, const 
         need(8, op);
         const uint64_t v = number(8);
         need(v, op);
-        if (code == 0x8d) pushed = text(std::string(data + at, v));
+        if (code == 0x8d) pushed = text(std::string(data + at, std::min<uint64_t>(v, kMaxTracked * 16 + 1)));
         at += v;
         break;
       }
@@ -416,11 +464,13 @@ void check_pickle(const char* data, size_t size, const std::string& path, const 
       case 'c':
       case 'i': {
         std::string module = line(op);
-        pushed = text(module + "." + line(op));
+        const std::string name = module + "." + line(op);
+        if (!known_global(name)) refuse(op, "a global pgl never writes: " + name);
+        pushed = text(name, Value::Kind::Global);
         break;
       }
       case ')':
-        pushed = tuple({});
+        pushed = tuple({}, op);
         break;
       default:
         // Opcodes without argument; anything else the Unpickler refuses by itself.
