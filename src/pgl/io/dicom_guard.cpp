@@ -56,6 +56,9 @@ class Walk {
     if (syntax == "1.2.840.10008.1.2.1.99") return true;  // deflated: GDCM inflates it first
     little_ = syntax != "1.2.840.10008.1.2.2";
     dataset(size_, syntax != "1.2.840.10008.1.2", 0);
+    // Without it GDCM keeps its default of 8 bits and may take more bits stored from a JPEG 2000 header, then
+    // asserts BitsStored <= BitsAllocated (found by fuzz/dicom.cpp).
+    if (pixel_data_ && bits_allocated_ == 0) throw Truncated{"pixel data without Bits Allocated (0028,0100)"};
     check_jpeg2000(std::exchange(pending_, {}), frames_, rows_, columns_);
     return true;
   }
@@ -163,7 +166,8 @@ class Walk {
         bool un = e.vr[0] == 'U' && e.vr[1] == 'N';
         const bool pixel_data = e.group == 0x7FE0;
         items(-1, explicit_vr && !un, depth + 1, pixel_data);
-        if (pixel_data && depth == 0) pending_.swap(fragments_);  // decoded once the frame count is known
+        if (pixel_data && depth == 0)
+          pixel_data_ = true, pending_.swap(fragments_);  // decoded once the frame count is known
         if (pixel_data && depth > 0) check_jpeg2000(std::exchange(fragments_, {}), 1, 0, 0);  // an icon
         continue;
       }
@@ -229,7 +233,11 @@ class Walk {
         throw Truncated{
             fmt::format("Samples per Pixel (0028,0002) of {} (DICOM allows 1, 3 and 4)", samples)};
     }
+    // Bits Allocated 0 makes GDCM's pixel format "unknown" but keeps Bits Stored, and it asserts
+    // BitsStored <= BitsAllocated (found by fuzz/dicom.cpp).
+    if (e.element == 0x0100 && e.length >= 2 && us() == 0) throw Truncated{"Bits Allocated (0028,0100) of 0"};
     if (depth > 0) return;
+    if (e.element == 0x0100) bits_allocated_ = us();
     if (e.element == 0x0008)
       frames_ = static_cast<int>(std::clamp(std::strtol(text(e.length).c_str(), nullptr, 10), 1L, 1L << 20));
     if (e.element == 0x0010) rows_ = us();
@@ -257,20 +265,21 @@ class Walk {
     if (auto problem = jpeg2000_marker_problem(all); !problem.empty())
       throw Truncated{"pixel data: " + problem};
     if (frames <= 1) {
-      if (auto problem = jpeg2000_decode_problem(all, columns, rows); !problem.empty())
+      if (auto problem = jpeg2000_decode_problem(all, columns, rows, bits_allocated_); !problem.empty())
         throw Truncated{"pixel data: " + problem};
       return;
     }
     for (size_t k = 0; k < data.size(); ++k)
-      if (auto problem = jpeg2000_decode_problem(data[k], columns, rows); !problem.empty())
+      if (auto problem = jpeg2000_decode_problem(data[k], columns, rows, bits_allocated_); !problem.empty())
         throw Truncated{fmt::format("pixel data fragment {}: {}", k + 1, problem)};
   }
 
   std::ifstream in_;
   int64_t size_;
   bool jpeg2000_ = false;
-  int frames_ = 1;                   // (0028,0008) Number of Frames
-  uint32_t rows_ = 0, columns_ = 0;  // (0028,0010), (0028,0011)
+  int frames_ = 1;                                        // (0028,0008) Number of Frames
+  uint32_t rows_ = 0, columns_ = 0, bits_allocated_ = 0;  // (0028,0010), (0028,0011), (0028,0100)
+  bool pixel_data_ = false;
   std::vector<std::pair<int64_t, uint32_t>> fragments_, pending_;
   int64_t pos_ = 0;
   bool little_ = true;

@@ -122,7 +122,7 @@ constexpr uint64_t kMaxSamples = uint64_t{1} << 28;
 
 }  // namespace
 
-std::string jpeg2000_decode_problem(std::string data, uint32_t width, uint32_t height) {
+std::string jpeg2000_decode_problem(std::string data, uint32_t width, uint32_t height, uint32_t bits) {
   if (auto end = data.find_last_of('\xD9'); end != std::string::npos) data.resize(end + 1);
   static const unsigned char kJp2[12] = {0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
   const bool jp2 = data.size() >= sizeof kJp2 && std::memcmp(data.data(), kJp2, sizeof kJp2) == 0;
@@ -165,8 +165,8 @@ std::string jpeg2000_decode_problem(std::string data, uint32_t width, uint32_t h
   for (OPJ_UINT32 c = 0; c < image->numcomps; ++c) {
     const opj_image_comp_t& comp = image->comps[c];
     const opj_image_comp_t& first = image->comps[0];
-    if (comp.prec > 32 || comp.w != first.w || comp.h != first.h || comp.dx != first.dx ||
-        comp.dy != first.dy || comp.prec != first.prec || comp.sgnd != first.sgnd)
+    if (comp.prec > 32 || (bits && comp.prec > bits) || comp.w != first.w || comp.h != first.h ||
+        comp.dx != first.dx || comp.dy != first.dy || comp.prec != first.prec || comp.sgnd != first.sgnd)
       return fmt::format("JPEG 2000 component {} of {} bits that GDCM does not decode", c, comp.prec);
   }
   return "";

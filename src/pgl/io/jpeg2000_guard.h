@@ -12,8 +12,8 @@ std::string jpeg2000_marker_problem(const std::string& data);
 // Decodes the data with OpenJPEG, the library GDCM decodes with, as GDCM does (the data cut after its last
 // 0xD9 byte), and frees everything it allocated on every path. Returns OpenJPEG's reason when it cannot
 // decode, what GDCM would refuse after decoding (components of more than 32 bits, or unlike each other), or
-// a size other than `width` x `height` (when not 0: GDCM decodes into a buffer of the DICOM header's size);
-// else "".
-std::string jpeg2000_decode_problem(std::string data, uint32_t width, uint32_t height);
+// a size other than `width` x `height` or components of more than `bits` bits (each when not 0: GDCM decodes
+// into a buffer the DICOM header sizes); else "".
+std::string jpeg2000_decode_problem(std::string data, uint32_t width, uint32_t height, uint32_t bits);
 
 }  // namespace pgl::io_detail

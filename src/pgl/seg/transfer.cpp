@@ -28,13 +28,16 @@ InitWeights load_init_weights(const std::string& spec) {
     const std::string path = train::find_checkpoint(spec, {"final", "latest"});
     if (path.empty())
       throw Error(spec, "no checkpoint in this run folder (checkpoints/final.pt or latest.pt)");
-    train::Checkpoint ck = train::load_checkpoint(path);
+    train::Checkpoint ck = train::load_checkpoint(path);  // checks the types of the entries read here
     std::string kind = ck.meta.value("kind", "");
     // A pretraining run holds online.backbone.*; a fine-tuning run holds backbone.* (re-fine-tuning).
     init.backbone = train::tensors_under(ck.state, kind == "pretrain" ? "online.backbone." : "backbone.");
     if (init.backbone.is_empty()) throw Error(path, "checkpoint holds no backbone weights");
     if (fs::path(path).filename() == "latest.pt") {
-      const auto planned = ck.meta.value("config", nlohmann::json::object()).value("steps", int64_t{0});
+      const auto& steps = ck.meta.value("config", nlohmann::json::object()).value("steps", nlohmann::json(0));
+      if (!steps.is_number_integer())
+        throw Error(path, "checkpoint metadata: config.steps is not an integer");
+      const auto planned = steps.get<int64_t>();
       init.warning = fmt::format(
           "WARNING: {} is an unfinished run (no checkpoints/final.pt): its weights are those of step {} of "
           "{} "

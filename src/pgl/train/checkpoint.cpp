@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <caffe2/serialize/inline_container.h>
+#include <fmt/format.h>
 #include <torch/csrc/jit/serialization/import_read.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <iterator>
 #include <memory>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "pgl/core/atomic_file.h"
 #include "pgl/core/error.h"
@@ -96,6 +99,31 @@ c10::IValue load_pickle(const std::string& path) {
   }
 }
 
+// The metadata entries pgl reads, of the types it reads them as (a damaged file's "kind": 7 made
+// nlohmann::json throw a type_error that named no file, found by fuzz/checkpoint.cpp).
+void check_meta_types(const nlohmann::json& meta, const std::string& path) {
+  using T = nlohmann::json::value_t;
+  static const std::vector<std::pair<const char*, std::vector<T>>> kTypes = {
+      {"kind", {T::string}},
+      {"method", {T::string}},
+      {"pgl_version", {T::string}},
+      {"step", {T::number_unsigned, T::number_integer}},
+      {"skipped_steps", {T::number_unsigned, T::number_integer}},
+      {"val_rounds_since_best", {T::number_unsigned, T::number_integer}},
+      {"classes", {T::number_unsigned, T::number_integer}},
+      {"backbone_parameters", {T::number_unsigned, T::number_integer}},
+      {"best_mean_dice", {T::number_float, T::number_unsigned, T::number_integer}},
+      {"plateau_stopped", {T::boolean}},
+      {"config", {T::object}},
+      {"plan", {T::object}},
+      {"backbone", {T::object}},
+      {"postprocessing", {T::object, T::null}},
+      {"provenance", {T::object, T::null}}};
+  for (const auto& [key, types] : kTypes)
+    if (meta.contains(key) && std::find(types.begin(), types.end(), meta.at(key).type()) == types.end())
+      throw Error(path, fmt::format("checkpoint metadata: \"{}\" is a {}", key, meta.at(key).type_name()));
+}
+
 // The first line of an exception's message (c10::Error appends a backtrace).
 std::string first_line(const std::exception& e) {
   const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
@@ -144,6 +172,7 @@ Checkpoint load_checkpoint(const std::string& path, torch::optim::Optimizer* opt
       throw Error(path, "checkpoint metadata is not valid JSON");
     }
     if (!c.meta.is_object()) throw Error(path, "checkpoint metadata is not a JSON object");
+    check_meta_types(c.meta, path);
     c.state = from_dict(root.at("state"), path);
     if (optimizer) {
       if (!root.contains("optimizer")) throw Error(path, "checkpoint has no optimiser state to resume from");
