@@ -78,13 +78,15 @@ ArchiveMembers check_torch_archive(const std::vector<char>& bytes, const std::st
   // its data, and a deflated one inflate to at most 1032 times its data (deflate's limit) and 64 MiB. miniz
   // takes a 0xFFFFFFFF size or offset from the member's zip64 field and finds members by name without case:
   // the directory read here must be the one it reads.
+  auto fold = [](std::string name) {
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return name;
+  };
   std::map<std::string, int> names;
   for (const auto& e : entries) {
     if (e.size == 0xFFFFFFFF || e.compressed == 0xFFFFFFFF || e.local_header == 0xFFFFFFFF)
       refuse("zip member " + e.name + " over 4 GiB");
-    std::string folded = e.name;
-    for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (++names[folded] > 1) refuse("zip member " + e.name + " given twice");
+    if (++names[fold(e.name)] > 1) refuse("zip member " + e.name + " given twice");
   }
   for (const auto& e : entries) {
     const uint64_t local = e.local_header;
@@ -102,12 +104,15 @@ ArchiveMembers check_torch_archive(const std::vector<char>& bytes, const std::st
   const size_t slash = entries[0].name.find('/');
   if (slash == std::string::npos) refuse("its first member is not in a folder");
   const std::string folder = entries[0].name.substr(0, slash + 1);
-  std::string version_name = folder + "version";
+  // The version record as LibTorch finds it: .data/version if there is one, else version, by miniz's lookup
+  // without case (".data/veRsion" made the reader throw after opening the archive: finding 13's leak, found
+  // by fuzz/weights.cpp).
+  std::string version_name = fold(folder + "version");
   for (const auto& e : entries)
-    if (e.name == folder + ".data/version") version_name = e.name;
+    if (fold(e.name) == fold(folder + ".data/version")) version_name = fold(e.name);
   bool found = false;
   for (const auto& e : entries) {
-    if (e.name != version_name) continue;
+    if (fold(e.name) != version_name) continue;
     found = true;
     // Stored, inside the file, with the checksum the directory records (miniz verifies it when reading).
     if (e.method != 0 || e.compressed != e.size || e.size > 32) refuse("unexpected version record");
