@@ -126,18 +126,19 @@ std::string jpeg2000_decode_problem(std::string data, uint32_t width, uint32_t h
   if (auto end = data.find_last_of('\xD9'); end != std::string::npos) data.resize(end + 1);
   static const unsigned char kJp2[12] = {0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
   const bool jp2 = data.size() >= sizeof kJp2 && std::memcmp(data.data(), kJp2, sizeof kJp2) == 0;
+  // Before the codec and the stream, which point at them, so that they outlive both.
+  std::string error;
+  MemoryStream source{reinterpret_cast<const unsigned char*>(data.data()), data.size()};
   std::unique_ptr<opj_codec_t, decltype(&opj_destroy_codec)> codec(
       opj_create_decompress(jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K), opj_destroy_codec);
   std::unique_ptr<opj_stream_t, decltype(&opj_stream_destroy)> stream(opj_stream_create(1 << 16, OPJ_TRUE),
                                                                       opj_stream_destroy);
   if (!codec || !stream) return "OpenJPEG could not start";
-  std::string error;
   opj_set_error_handler(codec.get(), keep_first_error, &error);
   opj_set_warning_handler(
       codec.get(), [](const char*, void*) {}, nullptr);
   opj_set_info_handler(
       codec.get(), [](const char*, void*) {}, nullptr);
-  MemoryStream source{reinterpret_cast<const unsigned char*>(data.data()), data.size()};
   opj_stream_set_user_data(stream.get(), &source, nullptr);
   opj_stream_set_user_data_length(stream.get(), data.size());
   opj_stream_set_read_function(stream.get(), read_stream);
