@@ -11,6 +11,9 @@
 namespace pgl::io_detail {
 namespace {
 
+// The signature box that starts a JP2 file (a bare codestream starts with its SOC marker instead).
+constexpr unsigned char kJp2[12] = {0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
+
 // GDCM's JPEG 2000 codec walks the codestream's marker segments (or the JP2 boxes around it) on its own,
 // after OpenJPEG has read the header and without bounds checks: a segment that runs past the data, or a
 // COD segment cut short, made it read outside its buffer (SEGV in JPEG2000Codec::GetHeaderInfo, found by
@@ -45,7 +48,6 @@ std::string codestream_problem(const unsigned char* p, size_t n) {
 }  // namespace
 
 std::string jpeg2000_marker_problem(const std::string& data) {
-  static const unsigned char kJp2[12] = {0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   const size_t n = data.size();
   if (n < sizeof kJp2) return fmt::format("JPEG 2000 data of {} bytes", n);
@@ -124,7 +126,6 @@ constexpr uint64_t kMaxSamples = uint64_t{1} << 28;
 
 std::string jpeg2000_decode_problem(std::string data, uint32_t width, uint32_t height, uint32_t bits) {
   if (auto end = data.find_last_of('\xD9'); end != std::string::npos) data.resize(end + 1);
-  static const unsigned char kJp2[12] = {0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
   const bool jp2 = data.size() >= sizeof kJp2 && std::memcmp(data.data(), kJp2, sizeof kJp2) == 0;
   // Before the codec and the stream, which point at them, so that they outlive both.
   std::string error;
