@@ -53,6 +53,12 @@ void register_experiment(CLI::App& app) {
   cmd->add_flag("--tta", c->tta, "Mirror test-time augmentation for the test predictions");
   cmd->add_option("--threads", c->threads, "LibTorch threads")->capture_default_str();
   add_device_option(cmd, &c->device);
+  cmd->add_option(
+         "--dist-timeout", c->dist_timeout,
+         "Under torchrun or SLURM (the ranks share out the runs): seconds the rendezvous and the wait "
+         "for the experiment's plan may take")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--cache", c->cache, "Preprocessing cache folder");
   cmd->add_option("--out", c->out, "Experiment folder (rerun the same command to resume)")->required();
   cmd->footer(

@@ -37,7 +37,12 @@ inline void add_plan_options(CLI::App* cmd, PlanOptions& plan) {
 // The network and patch overrides of the plan, shared by plan, pretrain and finetune.
 template <class Config>
 void add_network_options(CLI::App* cmd, Config& c) {
-  cmd->add_option("--preset", c.preset, "tiny | small | base | paper: width and compute budget")
+  cmd->add_option(
+         "--preset", c.preset,
+         c.preset == "auto"
+             ? "auto | tiny | small | base | paper: width and compute budget (auto: with --time-budget, "
+               "the widest network that gets 2500 steps from the budget on this machine, else small)"
+             : "tiny | small | base | paper: width and compute budget")
       ->capture_default_str();
   cmd->add_option("--base", c.base, "Channels of level 0 (default: preset)");
   cmd->add_option("--levels", c.levels, "An isotropic network of this many levels (default: planned)");

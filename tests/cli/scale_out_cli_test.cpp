@@ -189,6 +189,9 @@ TEST_F(Distributed, FinetuningAndPredictionRunOnTwoRanks) {
   EXPECT_TRUE(std::filesystem::exists(d + "/ft/checkpoints/best.pt"));
   EXPECT_TRUE(std::filesystem::exists(d + "/ft/checkpoints/final.pt"));
   EXPECT_EQ(test::read_json(d + "/ft/config.json").value("world_size", 0), 2);
+  EXPECT_NE(test::read_text(d + "/ft/log.txt")
+                .find("validation cases shared out (rank r scores cases r, r + 2, ...)"),
+            std::string::npos);
   // `pgl predict` under torchrun: the ranks share the cases, and the labels are those of one process.
   r = test::run_shell(torchrun(d + "/logs2", "") + " predict --model " + d + "/ft --input " + dir_ +
                       "/data/imagesTr --threads 1 --out " + d + "/pred2");
@@ -206,6 +209,29 @@ TEST_F(Distributed, FinetuningAndPredictionRunOnTwoRanks) {
     ++compared;
   }
   EXPECT_EQ(compared, 4);
+}
+
+// `pgl experiment` under torchrun: the ranks share out the (method, seed) units, each run single-process,
+// and results.csv is that of one process running them all.
+TEST_F(Distributed, ExperimentSpreadsItsRunsOverTheRanks) {
+  const std::string d = scratch_.path();
+  const std::string experiment = "experiment --data " + dir_ + "/data --cache " + dir_ +
+                                 "/cache --methods random,pgl --label-fractions 1 --seeds 1 --preset tiny "
+                                 "--base 6 --pretrain-steps 4 --finetune-steps 4 --val-max-cases 1 "
+                                 "--test-fraction 0.34 --spacing 6,6,6 --threads 1 --out ";
+  auto r = test::run_shell(torchrun(d + "/logs", "") + " " + experiment + d + "/two");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("rank 0 of 2 (torchrun): random seed 0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rank 1 of 2 (torchrun): pgl seed 0"), std::string::npos) << r.output;
+  for (const char* run : {"/two/finetune/random-f1-s0", "/two/finetune/pgl-f1-s0", "/two/pretrain/pgl-s0"})
+    EXPECT_EQ(test::read_json(d + run + "/config.json").value("world_size", 0), 1) << run;
+  r = test::run_pgl(experiment + d + "/one");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string two = test::read_text(d + "/two/results.csv"),
+                    one = test::read_text(d + "/one/results.csv");
+  EXPECT_NE(one.find("\npgl,"), std::string::npos) << one;
+  EXPECT_NE(one.find("\nrandom,"), std::string::npos) << one;
+  EXPECT_EQ(two, one);
 }
 
 // A CUDA device that is not there (no CUDA in this LibTorch, or fewer GPUs) stops every command at once, with

@@ -38,6 +38,9 @@ struct ExperimentConfig {
   PlanOptions plan;  // overrides of the experiment's plan (OUT/plan.json, shared by every run)
   std::string precision = "fp32";
   std::string device = "cpu";  // cpu | cuda | cuda:N, for every run and prediction
+  // Under torchrun or SLURM: the ranks share out the runs (each run single-process); this bounds their
+  // rendezvous and the wait for the experiment's plan.
+  double dist_timeout = 1800;
   bool tta = false;
 
   void validate() const;  // throws pgl::Error

@@ -10,6 +10,7 @@
 
 #include "pgl/core/atomic_file.h"
 #include "pgl/core/error.h"
+#include "pgl/core/file_lock.h"
 #include "pgl/core/json_file.h"
 #include "pgl/core/progress.h"
 #include "pgl/core/version.h"
@@ -24,7 +25,9 @@
 #include "pgl/seg/finetune.h"
 #include "pgl/seg/predictor.h"
 #include "pgl/train/device.h"
+#include "pgl/train/distributed.h"
 #include "pgl/train/pretrain.h"
+#include "pgl/train/rank_group.h"
 #include "pgl/train/runtime.h"
 
 namespace pgl::experiment {
@@ -43,6 +46,8 @@ struct Paths {
   }
   std::string finetune(const std::string& cell) const { return (root / "finetune" / cell).string(); }
   std::string predictions(const std::string& cell) const { return (root / "predictions" / cell).string(); }
+  // A cell's rows of results.csv, written by the rank that ran it; results.csv is assembled from them.
+  std::string rows(const std::string& cell) const { return (root / "cells" / (cell + ".csv")).string(); }
 };
 
 bool finished(const std::string& run) { return fs::exists(fs::path(run) / "checkpoints" / "final.pt"); }
@@ -111,7 +116,7 @@ void pretrain(const ExperimentConfig& c, const std::string& method, int seed,
               c.pretrain_time_budget > 0 ? fmt::format("{:g} min", c.pretrain_time_budget).c_str()
                                          : fmt::format("{} steps", c.pretrain_steps).c_str(),
               run.c_str());
-  train::run_pretraining(p, started(run));
+  train::run_pretraining(p, started(run), train::Ranks::ThisProcessOnly);
 }
 
 void finetune(const ExperimentConfig& c, const std::string& method, double fraction, int seed,
@@ -139,7 +144,7 @@ void finetune(const ExperimentConfig& c, const std::string& method, double fract
               c.finetune_time_budget > 0 ? fmt::format("{:g} min", c.finetune_time_budget).c_str()
                                          : fmt::format("{} steps", c.finetune_steps).c_str(),
               run.c_str());
-  seg::run_finetuning(f, started(run));
+  seg::run_finetuning(f, started(run), train::Ranks::ThisProcessOnly);
 }
 
 // Predicts every test case of a cell (keeping existing predictions) and returns its metric rows.
@@ -187,9 +192,13 @@ void run_experiment(const ExperimentConfig& c) {
   c.validate();
   train::configure_threads(c.threads);
   train::resolve_device(c.device);  // a missing GPU fails before any work
+  // Under torchrun or SLURM the ranks share out whole runs (below), each run in one process.
+  const train::LaunchEnvironment launch = train::launch_environment();
+  std::unique_ptr<train::RankGroup> group = train::make_rank_group(launch, c.dist_timeout);
+  const int rank = group->rank(), ranks = group->world_size();
   Paths paths{fs::path(c.out)};
-  fs::create_directories(paths.root);
-  remove_stale_temporaries(paths.root.string());  // a killed run's half-written results
+  fs::create_directories(paths.root / "cells");
+  if (group->writes()) remove_stale_temporaries(paths.root.string());  // a killed run's half-written results
   Dataset dataset = open_dataset(c.data);
   if (!dataset.labeled()) throw Error(c.data, "the experiment needs a labelled data set");
   std::vector<Case> tests = test_cases(dataset, c);
@@ -218,7 +227,8 @@ void run_experiment(const ExperimentConfig& c) {
     json stored = ExperimentConfig::from_json(read_json_file(settings_path).value("config", json::object()),
                                               settings_path)
                       .to_json();
-    for (const char* key : {"threads", "cache", "out", "methods", "label_fractions", "seeds", "device"}) {
+    for (const char* key :
+         {"threads", "cache", "out", "methods", "label_fractions", "seeds", "device", "dist_timeout"}) {
       stored.erase(key);
       settings.erase(key);
     }
@@ -242,10 +252,14 @@ void run_experiment(const ExperimentConfig& c) {
                       {"pretrain_steps", c.pretrain_steps},
                       {"finetune_steps", c.finetune_steps},
                       {"pgl_version", version()}};
-  write_text_atomically(settings_path, description.dump(2) + "\n");
-  std::printf("experiment %s: %zu test cases, methods %s, fractions %s, %d seed(s)\n", c.out.c_str(),
-              tests.size(), fmt::format("{}", fmt::join(c.methods, ",")).c_str(),
-              fmt::format("{}", fmt::join(c.label_fractions, ",")).c_str(), c.seeds);
+  if (group->writes()) {
+    write_text_atomically(settings_path, description.dump(2) + "\n");
+    std::printf("experiment %s: %zu test cases, methods %s, fractions %s, %d seed(s)\n", c.out.c_str(),
+                tests.size(), fmt::format("{}", fmt::join(c.methods, ",")).c_str(),
+                fmt::format("{}", fmt::join(c.label_fractions, ",")).c_str(), c.seeds);
+    write_experiment_plan(c, dataset, test_ids, paths);  // before any run: they all use it
+  }
+  group->barrier();
 
   struct Cell {
     std::string method;
@@ -257,7 +271,26 @@ void run_experiment(const ExperimentConfig& c) {
   for (double fraction : c.label_fractions)
     for (int seed : seeds)
       for (const auto& m : c.methods) cells.push_back({m, fraction, seed, cell_name(m, fraction, seed)});
-  std::map<std::string, std::string> rows;  // cell name -> its results.csv lines
+  // The unit of work: one method and seed, its pretraining and then its fine-tuning cells, which need no
+  // other rank's run. Rank r takes units r, r + N, r + 2N, ... (seeds outer, as the tables).
+  struct Unit {
+    std::string method;
+    int seed;
+  };
+  std::vector<Unit> units;  // this rank's
+  size_t unit_index = 0;
+  for (int seed : seeds)
+    for (const auto& m : c.methods)
+      if (unit_index++ % static_cast<size_t>(ranks) == static_cast<size_t>(rank)) units.push_back({m, seed});
+  if (ranks > 1) {
+    std::string mine;
+    for (const Unit& u : units)
+      mine += fmt::format("{}{} seed {}", mine.empty() ? "" : ", ", u.method, u.seed);
+    std::printf("rank %d of %d (%s): %s\n", rank, ranks, launch.launcher.c_str(),
+                mine.empty() ? "no runs (more ranks than methods x seeds)" : mine.c_str());
+  }
+
+  std::set<std::string> evaluated;  // by this process
   auto evaluate = [&](const Cell& x) {
     std::string lines;
     for (const auto& r : predict_and_evaluate(c, x.name, tests, labels, paths))
@@ -265,32 +298,48 @@ void run_experiment(const ExperimentConfig& c) {
                            x.seed, r["case"].get<std::string>(), r["class"].get<int>(),
                            r["class_name"].get<std::string>(), number(r["dice"].get<double>()),
                            number(r["hd95_mm"].get<double>()), number(r["nsd"].get<double>()));
-    rows[x.name] = lines;
+    write_text_atomically(paths.rows(x.name), lines);
+    evaluated.insert(x.name);
   };
+  // results.csv and the summary from every cell evaluated so far, whichever rank ran it. The ranks write
+  // in turn: the last to finish sees every cell.
   auto write_tables = [&] {
+    FileLock lock((paths.root / "cells" / ".lock").string());
     std::string csv = "method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd\n";
+    bool any = false;
     for (const auto& x : cells)
-      if (rows.count(x.name)) csv += rows[x.name];
+      if (fs::exists(paths.rows(x.name))) {
+        std::ifstream in(paths.rows(x.name));
+        csv += std::string(std::istreambuf_iterator<char>(in), {});
+        any = true;
+      }
+    if (!any) return;
     write_text_atomically((paths.root / "results.csv").string(), csv);
     report::write_summary(c.out);
   };
+  auto mine = [&](const Cell& x) {
+    for (const Unit& u : units)
+      if (u.method == x.method && u.seed == x.seed) return true;
+    return false;
+  };
 
-  // Finished cells first (their predictions are kept), so the tables hold them all while the rest run;
-  // then the tables again after every new cell, so that an interrupted experiment has its tables so far.
+  // Finished cells first (their predictions are kept, their metrics computed anew), so the tables hold
+  // them all while the rest run; then the tables again after every new cell, so that an interrupted
+  // experiment has its tables so far.
   for (const auto& x : cells)
-    if (finished(paths.finetune(x.name))) evaluate(x);
-  if (!rows.empty()) write_tables();
-  write_experiment_plan(c, dataset, test_ids, paths);
-  for (int seed : seeds)
-    for (const auto& m : c.methods)
-      if (m != "random") pretrain(c, m, seed, test_image_paths, paths);
-  for (const auto& x : cells) {
-    if (rows.count(x.name)) continue;
-    finetune(c, x.method, x.fraction, x.seed, test_ids, paths);
-    evaluate(x);
-    write_tables();
+    if (mine(x) && finished(paths.finetune(x.name))) evaluate(x);
+  write_tables();
+  for (const Unit& u : units) {
+    if (u.method != "random") pretrain(c, u.method, u.seed, test_image_paths, paths);
+    for (const auto& x : cells) {
+      if (x.method != u.method || x.seed != u.seed || evaluated.count(x.name)) continue;
+      finetune(c, x.method, x.fraction, x.seed, test_ids, paths);
+      evaluate(x);
+      write_tables();
+    }
   }
-  std::printf("\nresults: %s/results.csv, summary: %s/summary.md\n", c.out.c_str(), c.out.c_str());
+  if (group->writes())
+    std::printf("\nresults: %s/results.csv, summary: %s/summary.md\n", c.out.c_str(), c.out.c_str());
 }
 
 }  // namespace pgl::experiment

@@ -18,6 +18,7 @@
 #include "pgl/plan/backbone.h"
 #include "pgl/seg/case_split.h"
 #include "pgl/seg/predictor.h"
+#include "pgl/seg/preset_choice.h"
 #include "pgl/seg/seg_batches.h"
 #include "pgl/seg/seg_loss.h"
 #include "pgl/seg/seg_net.h"
@@ -63,9 +64,12 @@ plan::TrainingPlan pretrained_network(const InitWeights& init) {
 // only: never the held-out or excluded ones). From pretrained weights: their plan. With an explicit plan or
 // override: planned, with the pretrained normalisation (what the backbone saw) and a network that must be
 // the pretrained one.
+// --preset auto (the default) under a time budget: each candidate network is planned and its step timed
+// here (seg/preset_choice.h), within `seconds_left` of the budget.
 plan::TrainingPlan finetune_plan(const Dataset& dataset, const CaseSplit& split, const FinetuneConfig& c,
                                  const InitWeights& init, const std::string& cache_root,
-                                 train::RunFolder& run) {
+                                 train::RunFolder& run, int64_t classes, c10::Device device,
+                                 double seconds_left) {
   std::vector<Case> cases = split.validation;
   for (const Case& t : split.train) {
     Case header_only = t;  // unlabelled in this run: its labels must not inform the plan
@@ -74,13 +78,17 @@ plan::TrainingPlan finetune_plan(const Dataset& dataset, const CaseSplit& split,
     if (!labeled) header_only.label.clear();
     cases.push_back(header_only);
   }
-  auto request = plan::network_request(c.preset, c.base, c.levels, c.patch, c.batch, c.plan.min_coverage);
+  const bool auto_preset = c.preset == "auto";
+  auto request_for = [&](const std::string& preset, int64_t base) {
+    return plan::network_request(preset, base, c.levels, c.patch, c.batch, c.plan.min_coverage);
+  };
+  auto request = request_for(auto_preset ? "small" : c.preset, c.base);
   // Pretrained weights that carry a whole plan fix it (spacing, normalisation, patch, network): the backbone
   // was trained on it. Only an explicit plan or override is planned anew, and must build the same network.
   const bool overridden = !c.plan_file.empty() || !c.plan.spacing.empty() || !c.patch.empty() || c.levels > 0;
   if (init.description.contains("plan") && init.description.at("plan").contains("network") && !overridden) {
     plan::TrainingPlan p = plan::TrainingPlan::from_json(init.description.at("plan"), init.source);
-    if (p.base != request.base && !c.allow_partial)
+    if (p.base != request.base && !c.allow_partial && !auto_preset)
       throw Error(init.source,
                   fmt::format("weights do not fit the network: the pretrained backbone has base {}, "
                               "this run's --preset/--base asks for {}",
@@ -90,8 +98,26 @@ plan::TrainingPlan finetune_plan(const Dataset& dataset, const CaseSplit& split,
     run.log("plan from the pretrained weights (" + init.source + ")");
     return p;
   }
-  plan::TrainingPlan p =
-      plan::plan_run(c.plan_file, {dataset}, cases, true, c.plan, request, cache_root, c.threads);
+  if (init.description.contains("backbone") && auto_preset && c.base <= 0)
+    request.base = pretrained_network(init).base;  // auto: as wide as the pretrained backbone
+  auto plan_for = [&](const plan::NetworkRequest& r) {
+    return plan::plan_run(c.plan_file, {dataset}, cases, true, c.plan, r, cache_root, c.threads);
+  };
+  plan::TrainingPlan p;
+  if (auto_preset && c.time_budget > 0 && c.plan_file.empty() && !init.description.contains("backbone")) {
+    PresetChoice choice = choose_preset(
+        auto_preset_candidates(),
+        [&](const PresetCandidate& k) {
+          return plan_for(request_for(k.preset, c.base > 0 ? c.base : k.base));
+        },
+        [&](const plan::TrainingPlan& k) { return time_training_step(k, classes, c.precision, device); },
+        seconds_left);
+    for (const std::string& line : choice.trials) run.log("preset auto: " + line);
+    p = choice.plan;
+    p.reasons["network"] = choice.reason + "; " + p.reasons["network"];
+  } else {
+    p = plan_for(request);
+  }
   if (init.description.contains("backbone") && !c.allow_partial) {
     const std::string difference = p.network_difference(pretrained_network(init));
     if (!difference.empty())
@@ -162,12 +188,12 @@ void predict_held_out(train::RunFolder& run, const Dataset& dataset, const std::
 
 }  // namespace
 
-FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
+FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume, train::Ranks ranks) {
   auto started = std::chrono::steady_clock::now();
   const c10::Device device = train::resolve_device(requested.device);  // before any work: fails at once
   train::BudgetClock budget_clock;  // the time budget is spent only while the process runs
   auto elapsed = [&] { return budget_clock.seconds(); };
-  const train::LaunchEnvironment launch = train::launch_environment();
+  const train::LaunchEnvironment launch = train::launch_environment(ranks);
   std::unique_ptr<train::RankGroup> group = train::make_rank_group(launch, requested.dist_timeout);
   // A job that torchrun restarted (--max-restarts) continues its run from the latest checkpoint.
   resume = resume || train::resumes_after_restart(launch, requested.out);
@@ -183,6 +209,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   torch::manual_seed(config.seed);
 
   CaseSplit split = split_cases(dataset, config);
+  const int64_t classes = class_count(dataset);
   InitWeights init = load_init_weights(config.init);
   if (!init.warning.empty() && group->writes()) {
     std::fprintf(stderr, "%s\n", init.warning.c_str());  // loud: stderr as well as the run's log
@@ -193,12 +220,14 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
       resume ? plan::TrainingPlan::from_json(read_json_file(run.file("plan.json")), run.file("plan.json"))
              : plan::TrainingPlan::from_json(  // rank 0 plans and hands the plan to the others
                    json::parse(group->from_rank0(
-                       group->writes()
-                           ? finetune_plan(dataset, split, config, init, cache_root, run).to_json().dump()
-                           : "")),
+                       group->writes() ? finetune_plan(dataset, split, config, init, cache_root, run, classes,
+                                                       device, 60 * config.time_budget - elapsed())
+                                             .to_json()
+                                             .dump()
+                                       : "")),
                    "the plan of rank 0");
+  torch::manual_seed(config.seed);  // again: timing the candidates of --preset auto drew weights
   const PreprocessingPlan& preprocessing = plan.preprocessing;
-  const int64_t classes = class_count(dataset);
   // A time-budgeted run chooses its step count after kCalibrationSteps; a resumed one has it in its config.
   train::StepBudget budget(config.time_budget);
   bool steps_chosen = !budget.active() || (resume && train::budget_steps_chosen(run));
@@ -288,8 +317,11 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
     for (const auto& item : net->named_parameters()) state.push_back(item.value());
     for (const auto& item : net->named_buffers()) state.push_back(item.value());
     group->broadcast(state);
-    run.log(fmt::format("data parallel ({}): {} ranks, batch {} each, global batch {}", launch.launcher,
-                        group->world_size(), plan.batch, plan.batch * group->world_size()));
+    run.log(
+        fmt::format("data parallel ({}): {} ranks, batch {} each, global batch {}; validation cases "
+                    "shared out (rank r scores cases r, r + {}, ...)",
+                    launch.launcher, group->world_size(), plan.batch, plan.batch * group->world_size(),
+                    group->world_size()));
   }
   result.steps_done = start;
   const bool tail_done =
@@ -357,9 +389,18 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume) {
   net->train();
   auto run_validation = [&](int64_t done) {
     const double t_val = budget_clock.seconds();  // on the budget's clock: a pause is not validation time
-    ValidationResult v = validate(net, val_pool, classes, window, config.precision);
-    v.mean_dice =
-        group->mean(v.mean_dice);  // equal weights give equal Dice; the ranks must also agree on "best"
+    // Each rank scores cases rank, rank + N, ...; the tallies add up to one process's Dice (the ranks then
+    // agree on "best" too).
+    std::vector<train::PooledVolume> share;
+    for (size_t k = static_cast<size_t>(group->rank()); k < val_pool.size();
+         k += static_cast<size_t>(group->world_size()))
+      share.push_back(val_pool[k]);
+    DiceTally tally(classes);
+    tally.add(validation_predictions(net, share, window, config.precision));
+    std::vector<double> flat = tally.flat();
+    group->sum(flat);
+    tally.set_flat(flat);
+    ValidationResult v = tally.result();
     const double seconds = budget_clock.seconds() - t_val;
     json dice = json::object();
     for (const auto& [cls, d] : v.dice) {

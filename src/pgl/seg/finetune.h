@@ -4,6 +4,7 @@
 #include <string>
 
 #include "pgl/seg/finetune_config.h"
+#include "pgl/train/distributed.h"
 
 namespace pgl::seg {
 
@@ -14,6 +15,7 @@ struct FinetuneResult {
   double seconds = 0;
 };
 
-FinetuneResult run_finetuning(const FinetuneConfig& config, bool resume);
+FinetuneResult run_finetuning(const FinetuneConfig& config, bool resume,
+                              train::Ranks ranks = train::Ranks::FromLauncher);
 
 }  // namespace pgl::seg

@@ -21,9 +21,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
 
 FinetuneConfig FinetuneConfig::resolved() const {
   FinetuneConfig c = *this;
-  const nn::Preset& p = nn::preset(preset);
-  if (c.base <= 0) c.base = p.base;
-  if (c.batch <= 0) c.batch = p.batch;
+  if (preset != "auto") {  // auto: base and batch come with the chosen preset (seg/preset_choice.h)
+    const nn::Preset& p = nn::preset(preset);
+    if (c.base <= 0) c.base = p.base;
+    if (c.batch <= 0) c.batch = p.batch;
+  }
   if (c.optimizer != "adam" && c.optimizer != "sgd")
     throw Error(fmt::format("unknown optimizer '{}' (expected adam or sgd)", c.optimizer));
   if (c.transfer != "all" && c.transfer != "encoder")

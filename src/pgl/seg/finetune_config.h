@@ -18,8 +18,10 @@ struct FinetuneConfig {
   bool allow_partial = false;        // load what fits when the weights do not match the network
   std::string transfer = "all";      // all | encoder (stem + down path only; the decoder starts fresh)
   std::string out;
-  std::string preset = "small";  // width (base) and compute budget of the planned network
-  int64_t base = 0;              // 0: the preset's
+  // Width (base) and compute budget of the planned network; "auto": under a time budget the widest preset
+  // that gets enough steps on this machine (seg/preset_choice.h), else small.
+  std::string preset = "auto";
+  int64_t base = 0;  // 0: the preset's
   // Overrides of the plan (0 / empty: planned): an isotropic network of `levels` levels; a patch of one
   // value (cube) or x,y,z voxels; the batch size.
   int64_t levels = 0, batch = 0;

@@ -1,6 +1,8 @@
 #include "pgl/seg/validation.h"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "pgl/eval/metrics.h"
 #include "pgl/train/runtime.h"
@@ -49,35 +51,45 @@ LabelPairs validation_predictions(SegNet& net, const std::vector<train::PooledVo
   return pairs;
 }
 
-ValidationResult score_validation(const LabelPairs& pairs, int64_t classes) {
-  std::map<int, double> sum;
-  std::map<int, int> count;
+DiceTally::DiceTally(int64_t classes)
+    : sum(static_cast<size_t>(std::max<int64_t>(0, classes - 1)), 0.0), count(sum.size(), 0.0) {}
+
+void DiceTally::add(const LabelPairs& pairs) {
   std::vector<int> ids;
-  for (int cls = 1; cls < classes; ++cls) ids.push_back(cls);
+  for (size_t k = 0; k < sum.size(); ++k) ids.push_back(static_cast<int>(k) + 1);
   for (const auto& [prediction, reference] : pairs) {
     auto scores = eval::dice_scores(prediction, reference, ids);
     for (size_t k = 0; k < ids.size(); ++k) {
       if (std::isnan(scores[k])) continue;  // absent from both: says nothing about this case
-      sum[ids[k]] += scores[k];
-      ++count[ids[k]];
+      sum[k] += scores[k];
+      count[k] += 1;
     }
   }
+}
+
+ValidationResult DiceTally::result() const {
   ValidationResult result;
   double total = 0;
-  for (int cls = 1; cls < classes; ++cls) {
-    double d = count[cls] ? sum[cls] / count[cls] : std::nan("");
-    result.dice[cls] = d;
-    if (!std::isnan(d)) total += d;
-  }
   int defined = 0;
-  for (const auto& [cls, d] : result.dice) defined += !std::isnan(d);
+  for (size_t k = 0; k < sum.size(); ++k) {
+    const double d = count[k] > 0 ? sum[k] / count[k] : std::nan("");
+    result.dice[static_cast<int>(k) + 1] = d;
+    if (!std::isnan(d)) total += d, ++defined;
+  }
   result.mean_dice = defined ? total / defined : 0;
   return result;
 }
 
-ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& cases, int64_t classes,
-                          const SlidingWindowOptions& options, const std::string& precision) {
-  return score_validation(validation_predictions(net, cases, options, precision), classes);
+std::vector<double> DiceTally::flat() const {
+  std::vector<double> out = sum;
+  out.insert(out.end(), count.begin(), count.end());
+  return out;
+}
+
+void DiceTally::set_flat(const std::vector<double>& values) {
+  if (values.size() != 2 * sum.size()) throw std::invalid_argument("DiceTally::set_flat: wrong size");
+  std::copy(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(sum.size()), sum.begin());
+  std::copy(values.begin() + static_cast<std::ptrdiff_t>(sum.size()), values.end(), count.begin());
 }
 
 }  // namespace pgl::seg

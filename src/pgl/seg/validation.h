@@ -29,10 +29,16 @@ torch::Tensor predict_labels(SegNet& net, const torch::Tensor& volume, const Sli
 LabelPairs validation_predictions(SegNet& net, const std::vector<train::PooledVolume>& cases,
                                   const SlidingWindowOptions& options, const std::string& precision);
 
-// Dice per class 1..classes-1, mean over the cases where it is defined; mean_dice over the defined classes.
-ValidationResult score_validation(const LabelPairs& pairs, int64_t classes);
-
-ValidationResult validate(SegNet& net, const std::vector<train::PooledVolume>& cases, int64_t classes,
-                          const SlidingWindowOptions& options, const std::string& precision);
+// Dice summed per class 1..classes-1 over the cases where it is defined, and those cases counted: what the
+// ranks of a data-parallel run add up when each scores a share of the validation cases.
+struct DiceTally {
+  std::vector<double> sum, count;  // index class - 1
+  explicit DiceTally(int64_t classes);
+  void add(const LabelPairs& pairs);
+  // Dice per class: the mean over the cases where it is defined; mean_dice over the defined classes.
+  ValidationResult result() const;
+  std::vector<double> flat() const;  // sum then count, for RankGroup::sum
+  void set_flat(const std::vector<double>& values);
+};
 
 }  // namespace pgl::seg

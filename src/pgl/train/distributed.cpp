@@ -140,6 +140,14 @@ class C10dRankGroup : public RankGroup {
     return t[0].item<double>() / env_.world_size;
   }
 
+  void sum(std::vector<double>& values) override {
+    if (values.empty()) return;
+    std::vector<torch::Tensor> t{torch::tensor(values, torch::kFloat64)};
+    guarded("all-reduce of the validation scores", [&] { group_->allreduce(t)->wait(); });
+    const auto* summed = t[0].data_ptr<double>();
+    for (size_t k = 0; k < values.size(); ++k) values[k] = summed[k];
+  }
+
   int64_t from_rank0(int64_t value) override {
     std::vector<torch::Tensor> t{torch::full({1}, value, torch::kInt64)};
     guarded("broadcast from rank 0", [&] { group_->broadcast(t)->wait(); });

@@ -27,6 +27,13 @@ struct LaunchEnvironment {
 // a world size without an address).
 LaunchEnvironment launch_environment();
 
+// Whether a training run joins the launcher's job (data parallel over its ranks) or runs in this process
+// alone: `pgl experiment` spreads whole runs over its ranks, each of them single-process.
+enum class Ranks { FromLauncher, ThisProcessOnly };
+inline LaunchEnvironment launch_environment(Ranks ranks) {
+  return ranks == Ranks::FromLauncher ? launch_environment() : LaunchEnvironment{};
+}
+
 // True when torchrun restarted this job (TORCHELASTIC_RESTART_COUNT > 0) and `run_folder` holds the run it
 // started: the restarted ranks resume it instead of refusing an existing run.
 bool resumes_after_restart(const LaunchEnvironment& env, const std::string& run_folder);

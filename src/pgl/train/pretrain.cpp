@@ -77,12 +77,12 @@ plan::TrainingPlan pretrain_plan(const PretrainConfig& c, const std::vector<Data
 
 }  // namespace
 
-PretrainResult run_pretraining(const PretrainConfig& requested, bool resume) {
+PretrainResult run_pretraining(const PretrainConfig& requested, bool resume, Ranks ranks) {
   auto started = std::chrono::steady_clock::now();
   const c10::Device device =
       resolve_device(requested.device);  // before any work: a missing GPU fails at once
   BudgetClock budget_clock;              // the time budget is spent only while the process runs
-  const LaunchEnvironment launch = launch_environment();
+  const LaunchEnvironment launch = launch_environment(ranks);
   std::unique_ptr<RankGroup> group = make_rank_group(launch, requested.dist_timeout);
   // A job that torchrun restarted (--max-restarts) continues its run from the latest checkpoint.
   resume = resume || resumes_after_restart(launch, requested.out);

@@ -3,6 +3,7 @@
 // and `pgl export`: the pretrained backbone as a PyTorch-loadable state dict.
 #include <string>
 
+#include "pgl/train/distributed.h"
 #include "pgl/train/pretrain_config.h"
 
 namespace pgl::train {
@@ -14,7 +15,7 @@ struct PretrainResult {
 };
 
 // Runs (or resumes, from checkpoints/latest.pt) a pretraining run. Throws pgl::Error on bad input.
-PretrainResult run_pretraining(const PretrainConfig& config, bool resume);
+PretrainResult run_pretraining(const PretrainConfig& config, bool resume, Ranks ranks = Ranks::FromLauncher);
 
 // Writes the online backbone of a pretraining run (final, else latest checkpoint) as weights.pt
 // ({name: tensor}, names as in docs/architecture.md) plus weights.json next to it.

@@ -27,6 +27,8 @@ class RankGroup {
   virtual void broadcast(const std::vector<torch::Tensor>& /*tensors*/) {}
   // The mean of `value` over the ranks (a logged loss).
   virtual double mean(double value) { return value; }
+  // Element-wise sums over the ranks, in place (validation Dice tallies of each rank's share of cases).
+  virtual void sum(std::vector<double>& /*values*/) {}
   // Rank 0's value on every rank (a step count chosen from rank 0's timing, a plan).
   virtual int64_t from_rank0(int64_t value) { return value; }
   virtual std::string from_rank0(const std::string& text) { return text; }
