@@ -49,7 +49,7 @@ void register_experiment(CLI::App& app) {
       ->excludes(split)
       ->capture_default_str();
   add_plan_options(cmd, c->plan);
-  cmd->add_option("--precision", c->precision, "fp32 | bf16")->capture_default_str();
+  cmd->add_option("--precision", c->precision, kPrecisionHelp)->capture_default_str();
   cmd->add_flag("--tta", c->tta, "Mirror test-time augmentation for the test predictions");
   cmd->add_option("--threads", c->threads, "LibTorch threads")->capture_default_str();
   add_device_option(cmd, &c->device);

@@ -57,7 +57,7 @@ void register_finetune(CLI::App& app) {
                   "Flips in augmentation and TTA: auto (no left-right flip when labels name a side), none, "
                   "or letters of xyz")
       ->capture_default_str();
-  cmd->add_option("--precision", c->precision, "fp32 | bf16")->capture_default_str();
+  add_precision_options(cmd, c.get());
   cmd->add_option("--threads", c->threads, "LibTorch threads")->capture_default_str();
   cmd->add_option("--data-workers", c->data_workers, "Threads preparing batches")->capture_default_str();
   cmd->add_option("--seed", c->seed, "Random seed (case split, labelled subset, patches)")

@@ -50,7 +50,7 @@ void register_pretrain(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--min-overlap", c->min_overlap, "Minimum overlap share of the two views")
       ->capture_default_str();
-  cmd->add_option("--precision", c->precision, "fp32 | bf16 (CPU autocast)")->capture_default_str();
+  add_precision_options(cmd, c.get());
   cmd->add_option("--threads", c->threads, "LibTorch threads for the training step")->capture_default_str();
   cmd->add_option("--data-workers", c->data_workers, "Threads preparing batches")->capture_default_str();
   cmd->add_option("--prefetch", c->prefetch, "Batches prepared ahead")->capture_default_str();

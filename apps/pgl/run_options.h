@@ -13,6 +13,20 @@ inline void add_device_option(CLI::App* cmd, std::string* device) {
       ->capture_default_str();
 }
 
+inline constexpr const char* kPrecisionHelp =
+    "fp32 | bf16 (autocast on the CPU or CUDA) | fp16 (CUDA only; the loss is scaled)";
+
+// --precision and the gradient scaler's --loss-scale (pretrain, finetune).
+template <class Config>
+void add_precision_options(CLI::App* cmd, Config* c) {
+  cmd->add_option("--precision", c->precision, kPrecisionHelp)->capture_default_str();
+  cmd->add_option("--loss-scale", c->loss_scale,
+                  "First loss scale of the gradient scaler (rounded to a power of two; halved on overflow, "
+                  "doubled after 2000 good steps); 0: 65536 with fp16, off otherwise")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
 template <class Config>
 void add_distributed_options(CLI::App* cmd, Config* c) {
   cmd->add_option("--dist-timeout", c->dist_timeout,

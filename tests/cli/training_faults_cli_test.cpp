@@ -84,6 +84,46 @@ TEST_F(NonFinite, FineTuningStopsToo) {
       << r.output;
 }
 
+// Loss scaling (fp16's gradient scaler, train/grad_scaler.h), checked on the CPU through --loss-scale with
+// fp32: a power-of-two scale is exact, so the run equals an unscaled one; a scale so large that the scaled
+// gradients overflow skips those steps and halves the scale until they fit, without counting them as faults.
+TEST_F(NonFinite, LossScalingIsExactAndBacksOffFromOverflow) {
+  auto r = test::run_pgl("pretrain" + common() + "--out " + scratch_ / "plain");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = test::run_pgl("pretrain" + common() + "--loss-scale 1024 --out " + scratch_ / "scaled");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto plain = metrics(scratch_ / "plain"), scaled = metrics(scratch_ / "scaled");
+  ASSERT_EQ(plain.size(), scaled.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_NEAR(scaled[i]["loss"].get<double>(), plain[i]["loss"].get<double>(),
+                1e-6 * std::abs(plain[i]["loss"].get<double>()))
+        << i;
+    EXPECT_EQ(scaled[i]["loss_scale"].get<double>(), 1024.0) << scaled[i];
+    EXPECT_FALSE(plain[i].contains("loss_scale")) << plain[i];
+  }
+  // 2^127 overflows float32 gradients: those steps are skipped and the scale halves each time.
+  r = test::run_pgl("pretrain" + common() + "--loss-scale 1.7e38 --out " + scratch_ / "overflow");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto lines = metrics(scratch_ / "overflow");
+  ASSERT_FALSE(lines.empty());
+  const double overflows = lines.back()["loss_scale_overflows"].get<double>();
+  EXPECT_GT(overflows, 0) << lines.back();
+  EXPECT_LT(overflows, 30) << "every step overflowed: " << lines.back();
+  EXPECT_LT(lines.back()["loss_scale"].get<double>(), 1.7e38);
+  EXPECT_FALSE(lines.back().contains("skipped_steps")) << "overflows are not non-finite faults";
+  for (const auto& line : lines) {  // a line whose steps all overflowed has no loss
+    if (line.contains("loss")) {
+      EXPECT_TRUE(std::isfinite(line["loss"].get<double>())) << line;
+    }
+  }
+  EXPECT_TRUE(lines.back().contains("loss")) << lines.back();
+  // fp16 needs CUDA: on the CPU it is refused before any work.
+  r = test::run_pgl("pretrain" + common() + "--precision fp16 --device cpu --out " + scratch_ / "fp16");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("--precision fp16 needs a CUDA device"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(scratch_ / "fp16"));
+}
+
 using WriteFailure = NonFinite;
 
 TEST_F(WriteFailure, CheckpointWriteErrorKeepsThePreviousCheckpoint) {

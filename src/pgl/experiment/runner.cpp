@@ -191,7 +191,7 @@ std::string number(double v) {
 void run_experiment(const ExperimentConfig& c) {
   c.validate();
   train::configure_threads(c.threads);
-  train::resolve_device(c.device);  // a missing GPU fails before any work
+  train::check_precision(c.precision, train::resolve_device(c.device).is_cuda());  // before any work
   // Under torchrun or SLURM the ranks share out whole runs (below), each run in one process.
   const train::LaunchEnvironment launch = train::launch_environment();
   std::unique_ptr<train::RankGroup> group = train::make_rank_group(launch, c.dist_timeout);

@@ -191,6 +191,7 @@ void predict_held_out(train::RunFolder& run, const Dataset& dataset, const std::
 FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume, train::Ranks ranks) {
   auto started = std::chrono::steady_clock::now();
   const c10::Device device = train::resolve_device(requested.device);  // before any work: fails at once
+  train::check_precision(requested.precision, device.is_cuda());
   train::BudgetClock budget_clock;  // the time budget is spent only while the process runs
   auto elapsed = [&] { return budget_clock.seconds(); };
   const train::LaunchEnvironment launch = train::launch_environment(ranks);
@@ -296,9 +297,11 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume, trai
   int64_t start = 0, rounds_since_best = 0, skipped = 0;
   bool plateau_stopped = false;  // --until-plateau ended the training part: the run is complete
   std::string last_good = "none (no checkpoint yet)";
+  train::GradScaler scaler = train::GradScaler::for_run(config.precision, config.loss_scale);
   if (resume && run.has_checkpoint("latest")) {
     train::Checkpoint ck = train::load_checkpoint(run.checkpoint("latest"), optimizer.get());
     skipped = ck.meta.value("skipped_steps", int64_t{0});
+    scaler.load(ck.meta, run.checkpoint("latest"));
     train::restore_rng_state(ck);
     torch::NoGradGuard no_grad;
     for (auto& item : net->named_parameters()) item.value().copy_(ck.state[item.key()]);
@@ -351,6 +354,7 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume, trai
                 {"val_rounds_since_best", rounds_since_best},
                 {"plateau_stopped", plateau_stopped},
                 {"skipped_steps", guard.skipped()},
+                {"grad_scaler", scaler.to_json()},
                 {"postprocessing", postprocessing.to_json()},
                 {"pgl_version", version()}};
   };
@@ -464,9 +468,9 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume, trai
   train::LoopOutcome outcome;
   outcome.steps_done = start;
   if (!plateau_stopped)  // else a resume after the plateau: only the steps after training are left
-    outcome = train::run_training_loop(
-        settings, hooks,
-        {*group, run, *optimizer, net->parameters(), budget, budget_clock, guard, last_good, started});
+    outcome = train::run_training_loop(settings, hooks,
+                                       {*group, run, *optimizer, net->parameters(), budget, budget_clock,
+                                        guard, scaler, last_good, started});
   result.steps_done = outcome.steps_done;
   if (outcome.stopped) return result;
   if (plateau_stopped)

@@ -8,6 +8,7 @@
 #include "pgl/core/hash.h"
 #include "pgl/nn/presets.h"
 #include "pgl/train/execution_settings.h"
+#include "pgl/train/runtime.h"
 
 namespace pgl::seg {
 
@@ -15,9 +16,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     FinetuneConfig, data, exclude, init, allow_partial, transfer, out, preset, base, levels, patch, batch,
     plan_file, folds, fold, test_split, time_budget, val_split, val_fraction, label_fraction, num_labeled,
     steps, val_every, until_plateau, val_max_cases, optimizer, lr, momentum, weight_decay, warmup_steps,
-    poly_exponent, freeze_encoder_steps, mirror_axes, precision, threads, data_workers, prefetch, seed,
-    checkpoint_every, log_every, stop_at, cache, plan, world_size, accept_world_size_change, dist_timeout,
-    device, skip_nonfinite, debug_nan_at_step, change_on_resume, resume_changes, clip_grad, profile)
+    poly_exponent, freeze_encoder_steps, mirror_axes, precision, loss_scale, threads, data_workers, prefetch,
+    seed, checkpoint_every, log_every, stop_at, cache, plan, world_size, accept_world_size_change,
+    dist_timeout, device, skip_nonfinite, debug_nan_at_step, change_on_resume, resume_changes, clip_grad,
+    profile)
 
 FinetuneConfig FinetuneConfig::resolved() const {
   FinetuneConfig c = *this;
@@ -42,8 +44,8 @@ FinetuneConfig FinetuneConfig::resolved() const {
   if (!(c.label_fraction > 0 && c.label_fraction <= 1)) throw Error("--label-fraction must be in (0, 1]");
   if (c.val_split.empty() && !(c.val_fraction >= 0 && c.val_fraction < 1))
     throw Error("--val-fraction must be in [0, 1)");
-  if (c.precision != "fp32" && c.precision != "bf16")
-    throw Error(fmt::format("unknown precision '{}' (expected fp32 or bf16)", c.precision));
+  train::check_precision_name(c.precision);
+  if (c.loss_scale < 0) throw Error("--loss-scale must be 0 (off) or positive");
   if (c.val_every <= 0) c.val_every = c.steps;
   if (c.checkpoint_every <= 0) c.checkpoint_every = c.steps;
   if (c.log_every <= 0) c.log_every = 1;

@@ -58,7 +58,8 @@ struct FinetuneConfig {
   // Axes flipped by the training augmentation and by mirror TTA: any of "xyz" (canonical LPS axes), "none",
   // or "auto": xyz, but not x when a label name says left or right (a flipped left kidney is a right one).
   std::string mirror_axes = "auto";
-  std::string precision = "fp32";
+  std::string precision = "fp32";  // fp32 | bf16 (CPU or CUDA autocast) | fp16 (CUDA, with loss scaling)
+  double loss_scale = 0;           // the gradient scaler's first scale; 0: 65536 with fp16, else off
   // Data parallelism (DESIGN.md §5): the number of ranks comes from the launcher (torchrun, SLURM) and is
   // part of the trajectory, since it multiplies the global batch.
   // Non-finite steps (train/nonfinite_guard.h): how many may be skipped (0: stop at the first); a step made

@@ -53,6 +53,7 @@ Predictor Predictor::load(const std::string& model, const std::string& which, co
   for (const auto& [id, name] : ck.meta.at("labels").items())
     p.label_names_[std::stoi(id)] = name.get<std::string>();
   p.precision_ = ck.meta.at("config").value("precision", "fp32");
+  if (p.precision_ == "fp16" && !where.is_cuda()) p.precision_ = "fp32";  // CPU autocast has no fp16
   p.mirror_axes_ = mirror_flags(ck.meta.at("config").value("mirror_axes", "xyz"));
   return p;
 }

@@ -118,6 +118,7 @@ void check_meta_types(const nlohmann::json& meta, const std::string& path) {
       {"plan", {T::object}},
       {"backbone", {T::object}},
       {"postprocessing", {T::object, T::null}},
+      {"grad_scaler", {T::object}},
       {"provenance", {T::object, T::null}}};
   for (const auto& [key, types] : kTypes)
     if (meta.contains(key) && std::find(types.begin(), types.end(), meta.at(key).type()) == types.end())

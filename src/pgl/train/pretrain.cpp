@@ -81,7 +81,8 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume, Ran
   auto started = std::chrono::steady_clock::now();
   const c10::Device device =
       resolve_device(requested.device);  // before any work: a missing GPU fails at once
-  BudgetClock budget_clock;              // the time budget is spent only while the process runs
+  check_precision(requested.precision, device.is_cuda());
+  BudgetClock budget_clock;  // the time budget is spent only while the process runs
   const LaunchEnvironment launch = launch_environment(ranks);
   std::unique_ptr<RankGroup> group = make_rank_group(launch, requested.dist_timeout);
   // A job that torchrun restarted (--max-restarts) continues its run from the latest checkpoint.
@@ -153,9 +154,11 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume, Ran
 
   int64_t start = 0, skipped = 0;
   std::string last_good = "none (no checkpoint yet)";
+  GradScaler scaler = GradScaler::for_run(config.precision, config.loss_scale);
   if (resume && run.has_checkpoint("latest")) {
     Checkpoint ck = load_checkpoint(run.checkpoint("latest"), &optimizer);
     skipped = ck.meta.value("skipped_steps", int64_t{0});
+    scaler.load(ck.meta, run.checkpoint("latest"));
     restore_rng_state(ck);
     method->load_named_state(ck.state);
     start = ck.meta.at("step").get<int64_t>();
@@ -191,6 +194,7 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume, Ran
                 {"backbone", plan::backbone_json(plan)},
                 {"backbone_parameters", backbone_parameters},
                 {"skipped_steps", guard.skipped()},
+                {"grad_scaler", scaler.to_json()},
                 {"pgl_version", version()}};
   };
   auto save = [&](const std::string& name, int64_t step) {
@@ -240,9 +244,9 @@ PretrainResult run_pretraining(const PretrainConfig& requested, bool resume, Ran
     line["tau"] = method->target_tau(step, std::max(config.steps, step + 1));
   };
   hooks.status = [](double loss, double lr) { return fmt::format("loss {:.4f} lr {:.2e}", loss, lr); };
-  const LoopOutcome outcome = run_training_loop(
-      settings, hooks,
-      {*group, run, optimizer, method->online_parameters(), budget, budget_clock, guard, last_good, started});
+  const LoopOutcome outcome = run_training_loop(settings, hooks,
+                                                {*group, run, optimizer, method->online_parameters(), budget,
+                                                 budget_clock, guard, scaler, last_good, started});
   result.steps_done = outcome.steps_done;
   result.final_loss = outcome.final_loss;
   if (outcome.stopped) return result;

@@ -7,6 +7,7 @@
 #include "pgl/nn/presets.h"
 #include "pgl/ssl/aligner.h"
 #include "pgl/train/execution_settings.h"
+#include "pgl/train/runtime.h"
 
 namespace pgl::train {
 
@@ -21,8 +22,8 @@ PretrainConfig PretrainConfig::resolved() const {
     throw Error(fmt::format("unknown method '{}' (expected pgl, byol or genesis)", c.method));
   ssl::parse_priors(c.priors);  // validates
   if (c.steps <= 0) throw Error("--steps must be positive");
-  if (c.precision != "fp32" && c.precision != "bf16")
-    throw Error(fmt::format("unknown precision '{}' (expected fp32 or bf16)", c.precision));
+  train::check_precision_name(c.precision);
+  if (c.loss_scale < 0) throw Error("--loss-scale must be 0 (off) or positive");
   if (!(c.lr > 0)) throw Error("--lr must be positive");
   if (c.data.empty()) throw Error("no --data given");
   if (c.checkpoint_every <= 0) c.checkpoint_every = c.steps;
@@ -33,9 +34,9 @@ PretrainConfig PretrainConfig::resolved() const {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     PretrainConfig, data, exclude, out, method, priors, intensity_augmentation, preset, base, levels, patch,
     batch, plan_file, plan_from, steps, time_budget, lr, warmup_steps, momentum, weight_decay, clip_grad,
-    tau_base, align_size, align_samples, min_overlap, precision, threads, data_workers, prefetch, seed,
-    checkpoint_every, log_every, cache, stop_at, plan, world_size, accept_world_size_change, dist_timeout,
-    device, skip_nonfinite, debug_nan_at_step, change_on_resume, resume_changes, profile)
+    tau_base, align_size, align_samples, min_overlap, precision, loss_scale, threads, data_workers, prefetch,
+    seed, checkpoint_every, log_every, cache, stop_at, plan, world_size, accept_world_size_change,
+    dist_timeout, device, skip_nonfinite, debug_nan_at_step, change_on_resume, resume_changes, profile)
 
 nlohmann::json PretrainConfig::to_json() const { return *this; }
 

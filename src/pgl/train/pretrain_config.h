@@ -37,7 +37,8 @@ struct PretrainConfig {
   double tau_base = -1.0;  // ssl::kTauAuto: from the step count (ssl/ema.h)
   int64_t align_size = 16, align_samples = 2;
   double min_overlap = 0.1;
-  std::string precision = "fp32";  // fp32 | bf16 (CPU autocast)
+  std::string precision = "fp32";  // fp32 | bf16 (CPU or CUDA autocast) | fp16 (CUDA, with loss scaling)
+  double loss_scale = 0;           // the gradient scaler's first scale; 0: 65536 with fp16, else off
   // Data parallelism (DESIGN.md §5): the number of ranks comes from the launcher (torchrun, SLURM) and is
   // part of the trajectory, since it multiplies the global batch.
   // Non-finite steps (train/nonfinite_guard.h): how many may be skipped (0: stop at the first); a step made

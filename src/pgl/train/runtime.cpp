@@ -28,19 +28,19 @@ void configure_worker_thread() {
 
 namespace {
 
-// bf16 autocast on or off for one device type. LibTorch 2.4 replaced the per-device calls of 1.x by calls
-// that take the device type and deprecates the old ones, so this needs a version test.
-void set_bf16_autocast(bool cuda, bool enabled) {
+// Autocast to `dtype` on or off for one device type. LibTorch 2.4 replaced the per-device calls of 1.x by
+// calls that take the device type and deprecates the old ones, so this needs a version test.
+void set_autocast(bool cuda, at::ScalarType dtype, bool enabled) {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
   const auto type = cuda ? at::kCUDA : at::kCPU;
-  if (enabled) at::autocast::set_autocast_dtype(type, at::kBFloat16);
+  if (enabled) at::autocast::set_autocast_dtype(type, dtype);
   at::autocast::set_autocast_enabled(type, enabled);
 #else
   if (cuda) {
-    if (enabled) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    if (enabled) at::autocast::set_autocast_gpu_dtype(dtype);
     at::autocast::set_enabled(enabled);
   } else {
-    if (enabled) at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    if (enabled) at::autocast::set_autocast_cpu_dtype(dtype);
     at::autocast::set_cpu_enabled(enabled);
   }
 #endif
@@ -48,18 +48,29 @@ void set_bf16_autocast(bool cuda, bool enabled) {
 
 }  // namespace
 
+void check_precision_name(const std::string& precision) {
+  if (precision != "fp32" && precision != "bf16" && precision != "fp16")
+    throw Error("unknown precision '" + precision + "' (expected fp32, bf16 or fp16)");
+}
+
+void check_precision(const std::string& precision, bool cuda) {
+  check_precision_name(precision);
+  if (precision == "fp16" && !cuda)
+    throw Error(
+        "--precision fp16 needs a CUDA device (LibTorch's CPU autocast runs bf16: use --precision bf16)");
+}
+
 PrecisionScope::PrecisionScope(const std::string& precision, bool cuda) : cuda_(cuda) {
-  if (precision == "bf16") {
-    enabled_ = true;
-    set_bf16_autocast(cuda_, true);
-  } else if (precision != "fp32") {
-    throw Error("unknown precision '" + precision + "' (expected fp32 or bf16)");
-  }
+  check_precision(precision, cuda);
+  if (precision == "fp32") return;
+  enabled_ = true;
+  half_ = precision == "fp16";
+  set_autocast(cuda_, half_ ? at::kHalf : at::kBFloat16, true);
 }
 
 PrecisionScope::~PrecisionScope() {
   if (enabled_) {
-    set_bf16_autocast(cuda_, false);
+    set_autocast(cuda_, half_ ? at::kHalf : at::kBFloat16, false);
     at::autocast::clear_cache();
   }
 }

@@ -10,8 +10,13 @@ void configure_threads(int threads);
 // Cheap to call for every batch (it acts once per thread).
 void configure_worker_thread();
 
-// RAII: bf16 autocast for the forward pass when precision == "bf16", on the CPU or on CUDA (`cuda`); nothing
-// for "fp32". (fp16 would need a gradient scaler, which pgl does not have: bf16 needs none.)
+// fp32 | bf16 | fp16: throws pgl::Error naming the choices for another name.
+void check_precision_name(const std::string& precision);
+// Also refuses fp16 off CUDA (LibTorch's CPU autocast runs bf16 only). Runs call it before any work.
+void check_precision(const std::string& precision, bool cuda);
+
+// RAII: autocast for the forward pass: bf16 on the CPU or on CUDA (`cuda`), fp16 on CUDA (training with it
+// scales the loss: train/grad_scaler.h); nothing for "fp32".
 class PrecisionScope {
  public:
   explicit PrecisionScope(const std::string& precision, bool cuda = false);
@@ -21,6 +26,7 @@ class PrecisionScope {
 
  private:
   bool enabled_ = false, cuda_ = false;
+  bool half_ = false;
 };
 
 }  // namespace pgl::train

@@ -7,6 +7,7 @@
 #define PGL_HAVE_LEGACY_PROFILER 1
 #endif
 
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <sstream>
@@ -67,15 +68,23 @@ LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
     double wait = 0;
     torch::Tensor loss = p.guard.poisoned(h.loss(step, &wait), step);
     p.optimizer.zero_grad();
-    loss.backward();
+    p.scaler.scaled(loss).backward();
     const auto t_sync = std::chrono::steady_clock::now();
     p.group.average_gradients(p.parameters);  // gradients are complete from here on
     if (p.group.world_size() > 1) window.add_value("sync_ms", 1000 * seconds_since(t_sync));
     const double value = p.group.mean(loss.item<double>());  // every rank sees the same value
     // Neither the optimiser nor the EMA sees a non-finite step (the ranks decide alike: same loss, same
     // averaged gradients).
-    const bool admitted = p.guard.admit(value, p.parameters, step, p.run.path(), p.last_good);
+    // With loss scaling, overflowing scaled gradients are the scaler's business (skip, halve the scale), not
+    // a fault; a non-finite loss is the guard's either way.
+    const bool overflowed = std::isfinite(value) && !p.scaler.unscale(p.parameters);
+    const bool admitted = !overflowed && p.guard.admit(value, p.parameters, step, p.run.path(), p.last_good);
+    if (p.scaler.enabled()) {
+      window.add_value("loss_scale", p.scaler.scale());
+      window.add_value("loss_scale_overflows", static_cast<double>(p.scaler.overflows()));
+    }
     if (admitted) {
+      p.scaler.step_taken();
       if (s.clip_grad > 0) torch::nn::utils::clip_grad_norm_(p.parameters, s.clip_grad);
       p.optimizer.step();
       if (h.after_update) h.after_update(step);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "pgl/train/grad_scaler.h"
 #include "pgl/train/nonfinite_guard.h"
 #include "pgl/train/rank_group.h"
 #include "pgl/train/run_folder.h"
@@ -79,6 +80,7 @@ struct LoopParts {  // what the loop works with, owned by the caller
   StepBudget& budget;
   BudgetClock& clock;
   NonFiniteGuard& guard;
+  GradScaler& scaler;            // fp16's loss scaling (off for fp32 and bf16)
   const std::string& last_good;  // the newest checkpoint, for the non-finite error (kept by `save`)
   std::chrono::steady_clock::time_point started;
 };
