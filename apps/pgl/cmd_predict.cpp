@@ -25,7 +25,7 @@ struct PredictOptions {
   bool tta = false, save_probabilities = false;
   int threads = 2;
   int64_t window_batch = 0;
-  std::string device = "cpu";
+  std::string device = "cpu", blend = "auto";
 };
 
 // A file, a DICOM series folder, or a folder of volume files.
@@ -46,6 +46,7 @@ void run_predict(const PredictOptions& o) {
   train::configure_threads(o.threads);
   auto predictor = seg::Predictor::load(o.model, o.checkpoint, o.device);
   predictor.set_window_batch(o.window_batch);
+  predictor.set_blending(o.blend);
   auto inputs = inputs_of(o.input);
   // Under torchrun or SLURM the ranks share the inputs (no collectives: each writes its own cases).
   const train::LaunchEnvironment launch = train::launch_environment();
@@ -98,6 +99,11 @@ void register_predict(CLI::App& app) {
                   "Windows per forward pass (0 = automatic: 8 for 32^3 patches, 4 for 48^3, 2 from 64^3; "
                   "lower it when memory is short)")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--blend-on", o->blend,
+                  "Where the windows are blended: auto (on the GPU when its accumulators fit in 2 GiB), cpu, "
+                  "device")
+      ->check(CLI::IsMember({"auto", "cpu", "device"}))
       ->capture_default_str();
   cmd->footer("Example: pgl predict --model runs/ft --input ct.nii.gz --out predictions/");
   cmd->callback([o] { run_predict(*o); });

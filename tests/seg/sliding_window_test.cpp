@@ -130,6 +130,18 @@ TEST(SlidingWindow, WindowsPerForwardPassDoNotChangeTheResult) {
   EXPECT_EQ(windows_per_batch({128, 128, 128}), 2);
 }
 
+TEST(SlidingWindow, BlendsOnTheDeviceOnlyWhereTheNetworkIsAndTheAccumulatorsFit) {
+  const c10::Device cpu(c10::kCPU), gpu(c10::kCUDA, 0);  // a value: no GPU is needed to decide
+  EXPECT_EQ(blending_device("auto", cpu, 5, 1 << 20), cpu);
+  EXPECT_EQ(blending_device("device", cpu, 5, 1 << 20), cpu);
+  EXPECT_EQ(blending_device("auto", gpu, 5, 1 << 20), gpu);
+  const int64_t ct = int64_t{512} * 512 * 1000;  // 3 floats per class and voxel: 15.7 GB for 5 classes
+  EXPECT_EQ(blending_device("auto", gpu, 5, ct), cpu);
+  EXPECT_EQ(blending_device("device", gpu, 5, ct), gpu);  // asked for
+  EXPECT_EQ(blending_device("cpu", gpu, 5, 1 << 20), cpu);
+  EXPECT_THROW(blending_device("gpu", gpu, 5, 1 << 20), Error);
+}
+
 TEST(MirrorAxes, AutoKeepsLeftAndRightApart) {
   EXPECT_EQ(resolve_mirror_axes("auto", {{0, "background"}, {1, "spleen"}}), "xyz");
   EXPECT_EQ(resolve_mirror_axes("auto", {{0, "background"}, {1, "Brainstem"}, {3, "RightParotid"}}), "yz");

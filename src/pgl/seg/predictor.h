@@ -29,6 +29,7 @@ class Predictor {
 
   // Windows per forward pass (0 = automatic, see windows_per_batch): trades memory for speed only.
   void set_window_batch(int64_t windows) { window_.batch = windows; }
+  void set_blending(const std::string& blend) { window_.blend = blend; }  // SlidingWindowOptions::blend
 
   const PreprocessingPlan& plan() const { return plan_; }
   int64_t classes() const { return net_->classes(); }

@@ -37,9 +37,19 @@ std::vector<int64_t> window_starts(int64_t size, int64_t patch, double step_frac
   return starts;
 }
 
+c10::Device blending_device(const std::string& blend, c10::Device network, int64_t classes, int64_t voxels) {
+  if (blend != "auto" && blend != "cpu" && blend != "device")
+    throw Error("unknown blending place '" + blend + "' (expected auto, cpu or device)");
+  if (blend == "cpu" || network.is_cpu()) return c10::kCPU;
+  if (blend == "device") return network;
+  // The class sums, their quotient by the weights, and one batch's probabilities: about three float volumes
+  // per class.
+  return 3 * 4 * classes * voxels <= kDeviceBlendBytes ? network : c10::Device(c10::kCPU);
+}
+
 torch::Tensor sliding_window_probabilities(
     const torch::Tensor& volume, const std::function<torch::Tensor(const torch::Tensor&)>& logits_fn,
-    int64_t classes, const SlidingWindowOptions& options, float pad_value) {
+    int64_t classes, const SlidingWindowOptions& options, float pad_value, c10::Device blend_on) {
   torch::NoGradGuard no_grad;
   if (volume.dim() != 4 || volume.size(0) != 1) throw Error("sliding window: expected a [1, D, H, W] volume");
   // Pad (symmetrically) up to the patch where the volume is smaller.
@@ -57,9 +67,10 @@ torch::Tensor sliding_window_probabilities(
   bool needs_pad = padded[0] != volume.size(1) || padded[1] != volume.size(2) || padded[2] != volume.size(3);
   if (needs_pad) x = torch::constant_pad_nd(x, pad, pad_value);
 
-  torch::Tensor weight_map = gaussian_importance_map(options.patch);
-  torch::Tensor sum = torch::zeros({classes, padded[0], padded[1], padded[2]});
-  torch::Tensor weights = torch::zeros({padded[0], padded[1], padded[2]});
+  torch::Tensor weight_map = gaussian_importance_map(options.patch).to(blend_on);
+  const auto on = torch::TensorOptions().device(blend_on);
+  torch::Tensor sum = torch::zeros({classes, padded[0], padded[1], padded[2]}, on);
+  torch::Tensor weights = torch::zeros({padded[0], padded[1], padded[2]}, on);
   const auto starts_d = window_starts(padded[0], options.patch[0], options.step);
   const auto starts_h = window_starts(padded[1], options.patch[1], options.step);
   const auto starts_w = window_starts(padded[2], options.patch[2], options.step);
@@ -98,7 +109,7 @@ torch::Tensor sliding_window_probabilities(
     torch::Tensor probabilities;                        // [B, K, P...], summed over the flips
     for (const auto& dims : flips) {
       auto input = dims.empty() ? windows : windows.flip(dims);
-      auto logits = logits_fn(input).to(torch::kFloat);
+      auto logits = logits_fn(input).to(blend_on, torch::kFloat);
       if (!dims.empty()) logits = logits.flip(dims);
       const torch::Tensor p = torch::softmax(logits, 1);
       probabilities = probabilities.defined() ? probabilities + p : p;
@@ -117,7 +128,7 @@ torch::Tensor sliding_window_probabilities(
                            Slice(before[1], before[1] + volume.size(2)),
                            Slice(before[2], before[2] + volume.size(3))});
   }
-  return result.contiguous();
+  return result.to(torch::kCPU).contiguous();
 }
 
 }  // namespace pgl::seg

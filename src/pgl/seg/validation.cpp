@@ -12,15 +12,17 @@ namespace pgl::seg {
 torch::Tensor predict_probabilities(SegNet& net, const torch::Tensor& volume,
                                     const SlidingWindowOptions& options, float pad_value,
                                     const std::string& precision) {
-  // Windows are cut and blended on the CPU; the network runs where its weights are.
+  // Windows are cut on the CPU; the network runs where its weights are, and the blending where
+  // options.blend says.
   const torch::Device device = net->parameters().front().device();
+  const torch::Device blend_on = blending_device(options.blend, device, net->classes(), volume.numel());
   return sliding_window_probabilities(
       volume,
       [&](const torch::Tensor& x) {
         train::PrecisionScope scope(precision, device.is_cuda());
-        return net->forward(x.to(device)).to(torch::kCPU);
+        return net->forward(x.to(device)).to(blend_on);
       },
-      net->classes(), options, pad_value);
+      net->classes(), options, pad_value, blend_on);
 }
 
 torch::Tensor predict_labels(SegNet& net, const torch::Tensor& volume, const SlidingWindowOptions& options,
