@@ -122,6 +122,11 @@ step "PGL pretraining, bf16 on CUDA"
 timeout 120 $PGL pretrain "${common[@]}" --device $GPU --precision bf16 --out "$W/pt-bf16" >"$W/pt-bf16.log" 2>&1 || tail -20 "$W/pt-bf16.log"
 result "pretrain bf16 cuda vs fp32 cuda: $(compare "$(losses "$W/pt-bf16")" "$(losses "$W/pt-cuda")")"
 
+step "PGL pretraining, fp16 with loss scaling on CUDA"
+timeout 120 $PGL pretrain "${common[@]}" --device $GPU --precision fp16 --out "$W/pt-fp16" >"$W/pt-fp16.log" 2>&1 || tail -20 "$W/pt-fp16.log"
+result "pretrain fp16 cuda vs fp32 cuda: $(compare "$(losses "$W/pt-fp16")" "$(losses "$W/pt-cuda")")"
+result "fp16 loss scale and overflows at the end: $(tail -1 "$W/pt-fp16/metrics.jsonl" | $PY -c "import json,sys; l=json.loads(sys.stdin.read()); print(l.get('loss_scale'), l.get('loss_scale_overflows'))" 2>&1)"
+
 step "resume: stopped on CUDA at step 10, resumed on CUDA and on the CPU"
 timeout 120 $PGL pretrain "${common[@]}" --device $GPU --stop-at 10 --out "$W/pt-stop" >/dev/null 2>&1
 cp -r "$W/pt-stop" "$W/pt-stop-cpu"
@@ -158,6 +163,11 @@ for pair in "gpu|$GPU" "cpu|cpu"; do
     >"$W/pred-$name.log" 2>&1 || tail -10 "$W/pred-$name.log"
   result "predict 6 volumes on $dev: ${SECONDS} s"
 done
+timeout 200 $PGL predict --model "$W/ft-cuda" --input "$W/images" --out "$W/pred-gpu-cpublend" --device $GPU \
+  --blend-on cpu --threads 16 >"$W/pred-gpu-cpublend.log" 2>&1 || tail -10 "$W/pred-gpu-cpublend.log"
+same=0
+for f in "$W"/pred-gpu/*.nii.gz; do cmp -s "$f" "$W/pred-gpu-cpublend/$(basename "$f")" && same=$((same + 1)); done
+result "predict on $GPU, blending on the device (auto) vs on the CPU: $same of 6 label files identical"
 $PGL evaluate --pred "$W/pred-gpu" --ref "$W/pred-cpu" --labels "$W/ph/dataset.json" --out "$W/agree.csv" >/dev/null 2>&1
 result "GPU labels against CPU labels, Dice per class (mean, min over 6 cases): $($PY -c "
 import csv, sys, collections
