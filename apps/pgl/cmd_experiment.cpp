@@ -48,6 +48,10 @@ void register_experiment(CLI::App& app) {
   cmd->add_option("--test-fraction", c->test_fraction, "Else this seeded share of the cases")
       ->excludes(split)
       ->capture_default_str();
+  cmd->add_option(
+      "--test-data", c->test_data,
+      "A labelled data set for testing only (never pretraining, fine-tuning or validation): every "
+      "cell is also scored on it, in results_test_data.csv and the summary");
   add_plan_options(cmd, c->plan);
   cmd->add_option("--precision", c->precision, kPrecisionHelp)->capture_default_str();
   cmd->add_flag("--tta", c->tta, "Mirror test-time augmentation for the test predictions");

@@ -128,6 +128,41 @@ TEST_F(Experiment, TestCasesNeverReachPretrainingOrFinetuning) {
   }
 }
 
+// --test-data: a labelled data set scored by every cell beside the internal test cases, never trained on;
+// one that overlaps the training data, or names other classes, is refused before any run.
+TEST_F(Experiment, TestDataSetIsScoredBesideTheInternalSplitAndKeptApart) {
+  test::TempDir scratch;
+  auto r = test::run_pgl("phantom --task spleen --cases 2 --seed 9 --out " + scratch / "external");
+  ASSERT_EQ(r.status, 0) << r.output;
+  // The fixture's experiment, scored on the external set too (finished cells are not trained again, but
+  // the test data is part of the settings: a new folder).
+  r = test::run_pgl(command(dir_, scratch / "exp", 1, " --test-data " + scratch / "external"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto lines = read_lines(scratch / "exp/results_test_data.csv");
+  ASSERT_EQ(lines.size(), 1u + 2 * 2) << "2 cells x 2 external cases x 1 class";
+  for (const char* cell : {"random-f1-s0", "pgl-f1-s0"})
+    for (const char* id : {"case_000", "case_001"})
+      EXPECT_TRUE(
+          fs::exists(fs::path(scratch / "exp/predictions-test-data") / cell / (std::string(id) + ".nii.gz")))
+          << cell << " " << id;
+  EXPECT_EQ(read_json(scratch / "exp/experiment.json")["test_data_cases"].size(), 2u);
+  const std::string summary = test::read_text(scratch / "exp/summary.md");
+  EXPECT_NE(summary.find("## On the test data set"), std::string::npos) << summary;
+  EXPECT_TRUE(read_json(scratch / "exp/summary.json").contains("test_data"));
+  EXPECT_EQ(count_lines(scratch / "exp/results.csv"), 1 + 4);  // the internal split as before
+
+  r = test::run_pgl(command(dir_, scratch / "overlap", 1, " --test-data " + dir_ + "/spleen"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("is in --test-data and in the training data"), std::string::npos) << r.output;
+  r = test::run_pgl("phantom --task kidney --cases 1 --seed 9 --out " + scratch / "kidney");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = test::run_pgl(command(dir_, scratch / "labels", 1, " --test-data " + scratch / "kidney"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("its labels differ"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(scratch / "overlap")) << "refused before anything was written";
+  EXPECT_FALSE(fs::exists(scratch / "labels"));
+}
+
 TEST_F(Experiment, RerunKeepsFinishedCellsAndTheGridCanGrow) {
   test::TempDir scratch;
   const std::string copy = copy_experiment(dir_ + "/exp", scratch);

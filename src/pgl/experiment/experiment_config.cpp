@@ -12,7 +12,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ExperimentConfig, data, pretrain
                                                 pretrain_lr, optimizer, finetune_lr, warmup_steps, transfer,
                                                 val_every, finetune_until_plateau, val_max_cases, test_split,
                                                 test_fraction, out, threads, cache, plan, precision, tta,
-                                                device, dist_timeout)
+                                                device, dist_timeout, test_data)
 
 nlohmann::json ExperimentConfig::to_json() const { return *this; }
 

@@ -32,6 +32,9 @@ struct ExperimentConfig {
   int64_t val_max_cases = 4;
   std::string test_split;  // test cases = this split of dataset.json, else a seeded share:
   double test_fraction = 0.2;
+  // A labelled data set used for testing only, never for pretraining, fine-tuning or validation: every cell
+  // is also scored on it (results_test_data.csv), beside the internal test cases.
+  std::string test_data;
   std::string out;
   int threads = 2;
   std::string cache;

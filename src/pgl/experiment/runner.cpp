@@ -45,9 +45,17 @@ struct Paths {
     return (root / "pretrain" / pretrain_run_name(m, s)).string();
   }
   std::string finetune(const std::string& cell) const { return (root / "finetune" / cell).string(); }
-  std::string predictions(const std::string& cell) const { return (root / "predictions" / cell).string(); }
-  // A cell's rows of results.csv, written by the rank that ran it; results.csv is assembled from them.
-  std::string rows(const std::string& cell) const { return (root / "cells" / (cell + ".csv")).string(); }
+  // Where a cell's test predictions go and its rows of results.csv, written by the rank that ran it
+  // (results.csv is assembled from them); for the internal test cases (test_data false) or --test-data.
+  std::string predictions(const std::string& cell, bool test_data = false) const {
+    return (root / (test_data ? "predictions-test-data" : "predictions") / cell).string();
+  }
+  std::string rows(const std::string& cell, bool test_data = false) const {
+    return (root / "cells" / (cell + (test_data ? ".test-data.csv" : ".csv"))).string();
+  }
+  std::string results(bool test_data) const {
+    return (root / (test_data ? "results_test_data.csv" : "results.csv")).string();
+  }
 };
 
 bool finished(const std::string& run) { return fs::exists(fs::path(run) / "checkpoints" / "final.pt"); }
@@ -147,10 +155,12 @@ void finetune(const ExperimentConfig& c, const std::string& method, double fract
   seg::run_finetuning(f, started(run), train::Ranks::ThisProcessOnly);
 }
 
-// Predicts every test case of a cell (keeping existing predictions) and returns its metric rows.
+// Predicts every test case of a cell into `folder` (keeping existing predictions) and returns its metric
+// rows.
 std::vector<json> predict_and_evaluate(const ExperimentConfig& c, const std::string& cell,
                                        const std::vector<Case>& tests,
-                                       const std::map<int, std::string>& labels, const Paths& paths) {
+                                       const std::map<int, std::string>& labels, const Paths& paths,
+                                       const std::string& folder) {
   seg::Predictor predictor = seg::Predictor::load(paths.finetune(cell), "", c.device);
   std::vector<int> classes;
   for (const auto& [id, name] : labels)
@@ -159,7 +169,7 @@ std::vector<json> predict_and_evaluate(const ExperimentConfig& c, const std::str
   Progress progress("predict " + cell, static_cast<int64_t>(tests.size()), "case");
   int64_t done = 0;
   for (const auto& t : tests) {
-    std::string out = (fs::path(paths.predictions(cell)) / (t.id + ".nii.gz")).string();
+    std::string out = (fs::path(folder) / (t.id + ".nii.gz")).string();
     LabelMap prediction = fs::exists(out) ? read_label_map(out) : LabelMap();
     if (!fs::exists(out)) {
       prediction = predictor.predict(read_volume(t.image), c.tta);
@@ -180,6 +190,29 @@ std::vector<json> predict_and_evaluate(const ExperimentConfig& c, const std::str
   return rows;
 }
 
+// The cases of --test-data: labelled like the experiment's data, and none of its images used for training.
+std::vector<Case> external_test_cases(const ExperimentConfig& c, const Dataset& dataset) {
+  if (c.test_data.empty()) return {};
+  Dataset t = open_dataset(c.test_data);
+  if (!t.labeled()) throw Error(c.test_data, "--test-data needs a labelled data set");
+  if (t.labels != dataset.labels)
+    throw Error(t.root + "/dataset.json",
+                fmt::format("its labels differ from those of {} (the test data must name the same classes "
+                            "with the same ids)",
+                            c.data));
+  std::set<std::string> training;  // every image pretraining or fine-tuning may read
+  auto add = [&](const Dataset& d) {
+    for (const Case& k : d.cases) training.insert(fs::weakly_canonical(k.image).string());
+  };
+  add(dataset);
+  for (const std::string& extra : c.pretrain_data) add(open_dataset(extra));
+  for (const Case& k : t.cases)
+    if (training.count(fs::weakly_canonical(k.image).string()))
+      throw Error(k.image,
+                  "is in --test-data and in the training data; the test data set must be kept apart");
+  return t.cases;
+}
+
 std::string number(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -196,9 +229,6 @@ void run_experiment(const ExperimentConfig& c) {
   const train::LaunchEnvironment launch = train::launch_environment();
   std::unique_ptr<train::RankGroup> group = train::make_rank_group(launch, c.dist_timeout);
   const int rank = group->rank(), ranks = group->world_size();
-  Paths paths{fs::path(c.out)};
-  fs::create_directories(paths.root / "cells");
-  if (group->writes()) remove_stale_temporaries(paths.root.string());  // a killed run's half-written results
   Dataset dataset = open_dataset(c.data);
   if (!dataset.labeled()) throw Error(c.data, "the experiment needs a labelled data set");
   std::vector<Case> tests = test_cases(dataset, c);
@@ -210,6 +240,12 @@ void run_experiment(const ExperimentConfig& c) {
     test_images[t.id] = t.image;
     test_labels[t.id] = t.label;
   }
+  const std::vector<Case> external = external_test_cases(c, dataset);
+  Paths paths{fs::path(c.out)};  // the data checked: only now anything is written
+  fs::create_directories(paths.root / "cells");
+  if (group->writes()) remove_stale_temporaries(paths.root.string());  // a killed run's half-written results
+  json external_ids = json::array();
+  for (const auto& t : external) external_ids.push_back(t.id);
   std::map<int, std::string> labels = dataset.labels;
   json label_json = json::object();
   for (const auto& [id, name] : labels)
@@ -249,6 +285,8 @@ void run_experiment(const ExperimentConfig& c) {
                       {"labels", label_json},
                       {"preset", c.preset},
                       {"base", c.base},
+                      {"test_data", c.test_data},
+                      {"test_data_cases", external_ids},
                       {"pretrain_steps", c.pretrain_steps},
                       {"finetune_steps", c.finetune_steps},
                       {"pgl_version", version()}};
@@ -292,30 +330,36 @@ void run_experiment(const ExperimentConfig& c) {
 
   std::set<std::string> evaluated;  // by this process
   auto evaluate = [&](const Cell& x) {
-    std::string lines;
-    for (const auto& r : predict_and_evaluate(c, x.name, tests, labels, paths))
-      lines += fmt::format("{},{},{},{},{},\"{}\",{},{},{}\n", x.method, report::fraction_tag(x.fraction),
-                           x.seed, r["case"].get<std::string>(), r["class"].get<int>(),
-                           r["class_name"].get<std::string>(), number(r["dice"].get<double>()),
-                           number(r["hd95_mm"].get<double>()), number(r["nsd"].get<double>()));
-    write_text_atomically(paths.rows(x.name), lines);
+    for (bool test_data : {false, true}) {
+      if (test_data && external.empty()) break;
+      std::string lines;
+      for (const auto& r : predict_and_evaluate(c, x.name, test_data ? external : tests, labels, paths,
+                                                paths.predictions(x.name, test_data)))
+        lines += fmt::format("{},{},{},{},{},\"{}\",{},{},{}\n", x.method, report::fraction_tag(x.fraction),
+                             x.seed, r["case"].get<std::string>(), r["class"].get<int>(),
+                             r["class_name"].get<std::string>(), number(r["dice"].get<double>()),
+                             number(r["hd95_mm"].get<double>()), number(r["nsd"].get<double>()));
+      write_text_atomically(paths.rows(x.name, test_data), lines);
+    }
     evaluated.insert(x.name);
   };
   // results.csv and the summary from every cell evaluated so far, whichever rank ran it. The ranks write
   // in turn: the last to finish sees every cell.
   auto write_tables = [&] {
     FileLock lock((paths.root / "cells" / ".lock").string());
-    std::string csv = "method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd\n";
     bool any = false;
-    for (const auto& x : cells)
-      if (fs::exists(paths.rows(x.name))) {
-        std::ifstream in(paths.rows(x.name));
-        csv += std::string(std::istreambuf_iterator<char>(in), {});
-        any = true;
-      }
-    if (!any) return;
-    write_text_atomically((paths.root / "results.csv").string(), csv);
-    report::write_summary(c.out);
+    for (bool test_data : {false, true}) {
+      if (test_data && external.empty()) break;
+      std::string csv = "method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd\n";
+      for (const auto& x : cells)
+        if (fs::exists(paths.rows(x.name, test_data))) {
+          std::ifstream in(paths.rows(x.name, test_data));
+          csv += std::string(std::istreambuf_iterator<char>(in), {});
+          any = true;
+        }
+      if (any) write_text_atomically(paths.results(test_data), csv);
+    }
+    if (any) report::write_summary(c.out);
   };
   auto mine = [&](const Cell& x) {
     for (const Unit& u : units)

@@ -20,6 +20,22 @@ ExperimentData load_experiment(const std::string& exp) {
   d.spec = read_experiment(exp);
   d.rows = read_results_csv((fs::path(exp) / "results.csv").string());
   d.stats = compute_statistics(d.spec, d.rows);
+  const std::string external = (fs::path(exp) / "results_test_data.csv").string();
+  if (fs::exists(external)) {
+    auto t = std::make_shared<ExperimentData>();
+    t->spec = d.spec;
+    const json& raw = d.spec.raw;
+    t->spec.data = raw.contains("test_data") && raw["test_data"].is_string()
+                       ? raw["test_data"].get<std::string>()
+                       : std::string("--test-data");
+    t->spec.test_cases.clear();
+    if (raw.contains("test_data_cases") && raw["test_data_cases"].is_array())
+      for (const json& id : raw["test_data_cases"])
+        if (id.is_string()) t->spec.test_cases.push_back(id.get<std::string>());
+    t->rows = read_results_csv(external);
+    t->stats = compute_statistics(t->spec, t->rows);
+    d.test_data = t;
+  }
   return d;
 }
 
@@ -152,6 +168,7 @@ json summary_json(const ExperimentData& data) {
   json definitions = json::object();
   for (const auto& d : kDefinitions) definitions[d[0]] = d[1];
   j["definitions"] = definitions;
+  if (data.test_data) j["test_data"] = summary_json(*data.test_data);
   return j;
 }
 
@@ -181,6 +198,23 @@ std::string summary_markdown(const ExperimentData& data) {
         comparison_table(st.versus, fmt::format("{} versus the other pretrainings", kFocusMethod)));
   md += render_markdown(class_table(st));
   md += render_markdown(surface_table(st));
+  if (data.test_data) {
+    const ExperimentData& t = *data.test_data;
+    md += fmt::format(
+        "## On the test data set {}\n\n{} cases that no run trained, validated or planned on "
+        "(`--test-data`); rows in results_test_data.csv: {}\n\n",
+        t.spec.data, t.spec.test_cases.size(), t.stats.n_rows);
+    if (!t.stats.missing_cells.empty())
+      md += fmt::format("**Missing cells**: {}\n\n", fmt::join(t.stats.missing_cells, ", "));
+    md += render_markdown(dice_table(t.stats));
+    if (!t.stats.gains.empty())
+      md += render_markdown(
+          comparison_table(t.stats.gains, fmt::format("Gain over {} (Dice points)", t.stats.baseline)));
+    if (!t.stats.versus.empty())
+      md += render_markdown(
+          comparison_table(t.stats.versus, fmt::format("{} versus the other pretrainings", kFocusMethod)));
+    md += render_markdown(class_table(t.stats));
+  }
   md += "### Plots\n\n";
   for (const char* name : {"dice_vs_fraction", "pretrain_loss", "finetune_validation"})
     md += fmt::format("- [{0}](plots/{0}.svg) ([PNG](plots/{0}.png))\n", name);

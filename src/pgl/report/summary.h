@@ -1,6 +1,7 @@
 #pragma once
 // summary.json, summary.md, comparisons.csv and the plots of an experiment folder. write_summary is what the
 // experiment runner calls after every cell (and what `pgl report` calls first).
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -14,9 +15,12 @@ struct ExperimentData {
   ExperimentSpec spec;
   std::vector<ResultRow> rows;
   ExperimentStats stats;
+  // The same cells scored on `pgl experiment --test-data` (EXP/results_test_data.csv), when it has one; its
+  // spec names that data set and its cases.
+  std::shared_ptr<const ExperimentData> test_data;
 };
-// Reads EXP/experiment.json and EXP/results.csv and computes the statistics. Throws pgl::Error naming the
-// file.
+// Reads EXP/experiment.json and EXP/results.csv (and results_test_data.csv) and computes the statistics.
+// Throws pgl::Error naming the file.
 ExperimentData load_experiment(const std::string& exp);
 
 // The numbers of the summary (raw Dice in [0, 1]; NaN as null) with the definitions used.
