@@ -12,6 +12,8 @@ pgid=${1:?usage: queue_guard.sh PGID [INTERVAL_S]}
 interval=${2:-2}
 heavy='^(cc1plus|cc1|c\+\+|g\+\+|gcc|clang|clang\+\+|clang-[0-9]+|ld|ld\.gold|ld\.lld|ninja|make|cmake|ctest|pgl|exe|pgl_.*|bench_.*|fuzz_.*|farm-bench|python3)$'
 stopped=0
+trap 'kill -CONT -- "-$pgid" 2> /dev/null' EXIT  # never leave the queue stopped
+trap 'exit 0' INT TERM
 while pgrep -g "$pgid" > /dev/null; do
   busy=0
   while read -r pid group comm; do

@@ -225,6 +225,18 @@ TEST_F(Pipeline, FinetuneResumesBitIdenticallyAndRefusesOtherStepsSayingWhy) {
     validations += full[k].contains("val_mean_dice");
   }
   EXPECT_EQ(validations, 2u);
+  // A run that named its preset (as every run did before --preset auto) resumes without the option: the
+  // default, auto, keeps the stored preset.
+  std::string without_preset = args;
+  without_preset.erase(without_preset.find(" --preset tiny"), std::string(" --preset tiny").size());
+  r = test::run_pgl("finetune" + args + "--steps 30 --stop-at 10 --out " + out("named"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = test::run_pgl("finetune" + without_preset + "--steps 30 --out " + out("named") + " --resume");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto named = read_jsonl(out("named/metrics.jsonl"));
+  ASSERT_EQ(named.size(), full.size());
+  for (size_t k = 0; k < full.size(); ++k)
+    EXPECT_EQ(named[k].value("loss", -1.0), full[k].value("loss", -1.0)) << "line " << k;
   // Excluded by image path, as in pretraining.
   auto cases = read_json(out("full/cases.json"));
   for (const char* part_name : {"train", "validation"})

@@ -71,6 +71,17 @@ TEST(PresetChoice, KeepsTheNarrowestWhenNothingFits) {
   EXPECT_NE(c.reason.find("narrowest"), std::string::npos) << c.reason;
 }
 
+TEST(PresetChoice, AWiderCandidateThatFailsEndsTheSearchAtTheNarrowerOne) {
+  Fixture f;
+  f.seconds = {{"tiny", 0.1}};  // timing small throws (as an out-of-memory error would)
+  PresetChoice c = f.choose(seconds_for_steps(100000, 0.1));
+  EXPECT_EQ(c.preset, "tiny");
+  ASSERT_EQ(c.trials.size(), 2u);
+  EXPECT_NE(c.trials[1].find("small: could not be tried"), std::string::npos) << c.trials[1];
+  f.seconds.clear();  // the narrowest failing fails the run
+  EXPECT_ANY_THROW(f.choose(600));
+}
+
 TEST(PresetChoice, TimesARealTrainingStep) {
   plan::TrainingPlan p;
   p.base = 4;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 #include "pgl/core/error.h"
@@ -31,6 +32,13 @@ TEST(GradScaler, OverflowSkipsTheStepAndHalvesTheScale) {
   EXPECT_TRUE(torch::equal(w.grad(), torch::zeros({3})));  // nothing of the step reaches the optimiser
   EXPECT_EQ(scaler.scale(), GradScaler::kDefaultScale / 2);
   EXPECT_EQ(scaler.overflows(), 1);
+  // At the floor the gradients themselves are not finite: no skip here, the non-finite guard decides.
+  GradScaler floor(GradScaler::kMinScale);
+  w.mutable_grad() = torch::tensor({1.0f, std::numeric_limits<float>::quiet_NaN(), 2.0f});
+  EXPECT_TRUE(floor.unscale({w}));
+  EXPECT_TRUE(std::isnan(w.grad()[1].item<float>()));
+  EXPECT_EQ(floor.scale(), GradScaler::kMinScale);
+  EXPECT_EQ(floor.overflows(), 0);
 }
 
 TEST(GradScaler, GrowsAfterARunOfGoodStepsAndKeepsItsStateThroughACheckpoint) {

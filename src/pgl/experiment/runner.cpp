@@ -243,7 +243,10 @@ void run_experiment(const ExperimentConfig& c) {
   const std::vector<Case> external = external_test_cases(c, dataset);
   Paths paths{fs::path(c.out)};  // the data checked: only now anything is written
   fs::create_directories(paths.root / "cells");
-  if (group->writes()) remove_stale_temporaries(paths.root.string());  // a killed run's half-written results
+  if (group->writes()) {  // a killed run's half-written results
+    remove_stale_temporaries(paths.root.string());
+    remove_stale_temporaries((paths.root / "cells").string());
+  }
   json external_ids = json::array();
   for (const auto& t : external) external_ids.push_back(t.id);
   std::map<int, std::string> labels = dataset.labels;
@@ -351,13 +354,17 @@ void run_experiment(const ExperimentConfig& c) {
     for (bool test_data : {false, true}) {
       if (test_data && external.empty()) break;
       std::string csv = "method,fraction,seed,case,class,class_name,dice,hd95_mm,nsd\n";
-      for (const auto& x : cells)
-        if (fs::exists(paths.rows(x.name, test_data))) {
-          std::ifstream in(paths.rows(x.name, test_data));
-          csv += std::string(std::istreambuf_iterator<char>(in), {});
-          any = true;
-        }
-      if (any) write_text_atomically(paths.results(test_data), csv);
+      bool rows = false;
+      for (const auto& x : cells) {
+        const std::string part = paths.rows(x.name, test_data);
+        if (!fs::exists(part)) continue;
+        std::ifstream in(part);
+        if (!in) throw Error(part, "cannot read this cell's rows");
+        csv += std::string(std::istreambuf_iterator<char>(in), {});
+        rows = true;
+      }
+      if (rows) write_text_atomically(paths.results(test_data), csv);
+      any = any || rows;
     }
     if (any) report::write_summary(c.out);
   };

@@ -203,6 +203,18 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume, trai
   Dataset dataset = open_dataset(requested.data);
   FinetuneConfig with_axes = requested;
   with_axes.world_size = launch.world_size;
+  if (resume && requested.preset == "auto" && requested.base <= 0 && requested.batch <= 0 &&
+      std::filesystem::exists(run.file("config.json"))) {
+    // A run from before --preset auto stored its preset: resuming it without --preset (auto, the default)
+    // keeps that preset rather than asking for another network.
+    const json stored = read_json_file(run.file("config.json"));
+    if (stored.value("preset", json()).is_string() && stored.at("preset").get<std::string>() != "auto") {
+      with_axes.preset = stored.at("preset").get<std::string>();
+      if (stored.value("base", json()).is_number_integer()) with_axes.base = stored.at("base").get<int64_t>();
+      if (stored.value("batch", json()).is_number_integer())
+        with_axes.batch = stored.at("batch").get<int64_t>();
+    }
+  }
   with_axes.mirror_axes = resolve_mirror_axes(requested.mirror_axes, dataset.labels);
   FinetuneConfig config =
       resume ? train::config_for_resume<FinetuneConfig>(with_axes, run) : with_axes.resolved();
@@ -451,8 +463,12 @@ FinetuneResult run_finetuning(const FinetuneConfig& requested, bool resume, trai
     hooks.plateaued = [&] { return plateau_stopped = rounds_since_best >= config.until_plateau; };
   if (!val_pool.empty() && plans_validation)
     hooks.plan_validation = [&](double seconds) {
+      // The round's wall time per case: the ranks scored their shares side by side, the busiest
+      // ceil(cases / N) of them.
+      const auto ranks = static_cast<size_t>(group->world_size());
+      const double rounds = static_cast<double>((val_pool.size() + ranks - 1) / ranks);
       train::ValidationPlan v = train::plan_validation(
-          60 * config.time_budget, budget.seconds_per_step(), seconds / static_cast<double>(val_pool.size()),
+          60 * config.time_budget, budget.seconds_per_step(), seconds / rounds / static_cast<double>(ranks),
           static_cast<int64_t>(all_val.size()), config.val_every);
       v.every = group->from_rank0(v.every);  // rank 0's timing decides for all
       v.cases = group->from_rank0(v.cases);

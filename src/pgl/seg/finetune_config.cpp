@@ -99,6 +99,7 @@ std::string FinetuneConfig::trajectory_hash() const {
   // Hashes of single-process runs and of runs without clipping stay those from before these settings.
   if (world_size == 1) j.erase("world_size");
   if (clip_grad == 0) j.erase("clip_grad");
+  if (loss_scale == 0) j.erase("loss_scale");
   if (time_budget > 0) j.erase("steps");  // chosen by the run from its budget, as are the validation rounds
   if (time_budget > 0) j.erase("val_every");
   return fnv1a_hex(j.dump());

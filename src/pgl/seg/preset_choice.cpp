@@ -45,7 +45,26 @@ PresetChoice choose_preset(const std::vector<PresetCandidate>& candidates,
   double previous_seconds = 0;
   int64_t previous_macs = 0;
   for (const PresetCandidate& candidate : candidates) {
-    plan::TrainingPlan p = plan_for(candidate);
+    plan::TrainingPlan p;
+    double seconds = 0;
+    // A wider candidate that cannot be planned or timed (out of memory, say) ends the search at the previous
+    // one; the narrowest must work, as training would need it to.
+    auto attempt = [&](const auto& work) {
+      if (choice.preset.empty()) {
+        work();
+        return true;
+      }
+      try {
+        work();
+        return true;
+      } catch (const std::exception& e) {
+        const std::string what = e.what();
+        choice.trials.push_back(
+            fmt::format("{}: could not be tried ({})", candidate.preset, what.substr(0, what.find('\n'))));
+        return false;
+      }
+    };
+    if (!attempt([&] { p = plan_for(candidate); })) break;
     const int64_t macs = step_macs(p);
     if (previous_macs > 0) {
       // Forward cost predicts the step time well enough to skip a candidate that cannot come close (a
@@ -60,7 +79,7 @@ PresetChoice choose_preset(const std::vector<PresetCandidate>& candidates,
         break;
       }
     }
-    const double seconds = time_step(p);
+    if (!attempt([&] { seconds = time_step(p); })) break;
     const int64_t steps = affordable(seconds);
     const bool fits = steps >= kAutoPresetMinSteps;
     choice.trials.push_back(fmt::format(

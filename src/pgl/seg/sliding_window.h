@@ -34,7 +34,7 @@ struct SlidingWindowOptions {
 };
 inline constexpr int64_t kDeviceBlendBytes = int64_t{2} << 30;
 
-// "cpu" | "device" | "auto" (SlidingWindowOptions::blend) for a volume of `voxels` voxels (padded) and
+// "cpu" | "device" | "auto" (SlidingWindowOptions::blend) for a volume of `voxels` voxels and
 // `classes` classes whose network runs on `network`. Throws pgl::Error for another choice.
 c10::Device blending_device(const std::string& blend, c10::Device network, int64_t classes, int64_t voxels);
 

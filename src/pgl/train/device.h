@@ -1,7 +1,7 @@
 #pragma once
 // --device cpu | cuda | cuda:N (DESIGN.md §5): where a run's networks, batches and sliding windows compute.
-// Data preparation, checkpoints and the blending of sliding windows stay on the CPU, so checkpoints load on
-// any device.
+// Data preparation and checkpoints stay on the CPU, so checkpoints load on any device; sliding windows are
+// blended where seg/sliding_window.h's blending_device says.
 #include <c10/core/Device.h>
 
 #include <string>

@@ -17,10 +17,11 @@ torch::Tensor GradScaler::scaled(const torch::Tensor& loss) const { return enabl
 bool GradScaler::unscale(const std::vector<torch::Tensor>& parameters) {
   if (!enabled()) return true;
   torch::NoGradGuard no_grad;
-  torch::Tensor total = torch::zeros({}, torch::kFloat64);
+  std::vector<torch::Tensor> finite;  // on the gradients' device: one transfer to the host in all
   for (const auto& p : parameters)
-    if (p.grad().defined()) total += p.grad().abs().sum().to(torch::kCPU, torch::kFloat64);
-  if (!std::isfinite(total.item<double>())) {
+    if (p.grad().defined()) finite.push_back(torch::isfinite(p.grad()).all());
+  const bool all_finite = finite.empty() || torch::stack(finite).all().item<bool>();
+  if (!all_finite && scale_ > kMinScale) {
     for (const auto& p : parameters)
       if (p.grad().defined()) p.grad().zero_();
     scale_ *= 0.5;
@@ -30,7 +31,7 @@ bool GradScaler::unscale(const std::vector<torch::Tensor>& parameters) {
   }
   for (const auto& p : parameters)
     if (p.grad().defined()) p.grad().mul_(1.0 / scale_);
-  return true;
+  return true;  // at the floor, non-finite gradients are left to the non-finite guard: a fault
 }
 
 void GradScaler::step_taken() {

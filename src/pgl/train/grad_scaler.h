@@ -18,6 +18,9 @@ class GradScaler {
  public:
   static constexpr double kDefaultScale = 65536.0;  // 2^16
   static constexpr int64_t kGrowthInterval = 2000;
+  // Below this scale an overflow is not the scale's doing: the gradients themselves are not finite, and the
+  // step goes to the non-finite guard (stop, or --skip-nonfinite) as any other.
+  static constexpr double kMinScale = 1.0;
 
   // initial_scale 0: off (fp32 and bf16 need none).
   explicit GradScaler(double initial_scale);
@@ -31,8 +34,9 @@ class GradScaler {
 
   torch::Tensor scaled(const torch::Tensor& loss) const;
   // After backward and the gradient all-reduce: divides the gradients by the scale and returns true, or,
-  // when any of them is not finite, zeroes them, halves the scale, counts the step and returns false (the
-  // step must not reach the optimiser). Identical gradients give the same answer on every rank.
+  // when any of them is not finite and the scale is above kMinScale, zeroes them, halves the scale, counts
+  // the step and returns false (the step must not reach the optimiser). Identical gradients give the same
+  // answer on every rank.
   bool unscale(const std::vector<torch::Tensor>& parameters);
   // After a step that reached the optimiser: counts it towards the next growth of the scale.
   void step_taken();

@@ -60,6 +60,7 @@ std::string PretrainConfig::trajectory_hash() const {
   for (const char* key : kRunBookkeeping) j.erase(key);
   j.erase("steps");
   if (world_size == 1) j.erase("world_size");  // single-process hashes stay those of before data parallelism
+  if (loss_scale == 0) j.erase("loss_scale");  // and those of before loss scaling
   return fnv1a_hex(j.dump());
 }
 

@@ -39,7 +39,8 @@ class RankGroup {
 };
 
 // build_cache for the ranks of a group: each preprocesses a share of the cases, and after a barrier every
-// rank reads all entries. Two ranks never write the same entry.
+// rank reads all entries. Two ranks of one run never write the same entry (separate runs may, as the ranks
+// of a spread experiment do: entries are written by atomic rename, so either copy is whole).
 std::vector<CachedCase> build_cache_by_ranks(RankGroup& group, const std::vector<Case>& cases,
                                              const PreprocessingPlan& plan, const std::string& cache_root,
                                              bool with_labels, int threads);

@@ -76,13 +76,9 @@ LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
     // Neither the optimiser nor the EMA sees a non-finite step (the ranks decide alike: same loss, same
     // averaged gradients).
     // With loss scaling, overflowing scaled gradients are the scaler's business (skip, halve the scale), not
-    // a fault; a non-finite loss is the guard's either way.
+    // a fault, until the scale reaches its floor; a non-finite loss is the guard's either way.
     const bool overflowed = std::isfinite(value) && !p.scaler.unscale(p.parameters);
     const bool admitted = !overflowed && p.guard.admit(value, p.parameters, step, p.run.path(), p.last_good);
-    if (p.scaler.enabled()) {
-      window.add_value("loss_scale", p.scaler.scale());
-      window.add_value("loss_scale_overflows", static_cast<double>(p.scaler.overflows()));
-    }
     if (admitted) {
       p.scaler.step_taken();
       if (s.clip_grad > 0) torch::nn::utils::clip_grad_norm_(p.parameters, s.clip_grad);
@@ -126,6 +122,10 @@ LoopOutcome run_training_loop(LoopSettings s, const LoopHooks& h, LoopParts p) {
     if (done % s.log_every == 0 || last) {
       out.final_loss = window.mean_loss();
       nlohmann::json line = window.flush(done, lr);
+      if (p.scaler.enabled()) {  // the scaler's state after this step, not a mean over the window
+        line["loss_scale"] = p.scaler.scale();
+        line["loss_scale_overflows"] = p.scaler.overflows();
+      }
       if (h.metrics_line) h.metrics_line(line, step);
       p.run.log_metrics(line);
     }

@@ -80,7 +80,7 @@ struct LoopParts {  // what the loop works with, owned by the caller
   StepBudget& budget;
   BudgetClock& clock;
   NonFiniteGuard& guard;
-  GradScaler& scaler;            // fp16's loss scaling (off for fp32 and bf16)
+  GradScaler& scaler;            // loss scaling: fp16's, or --loss-scale's (else off)
   const std::string& last_good;  // the newest checkpoint, for the non-finite error (kept by `save`)
   std::chrono::steady_clock::time_point started;
 };
