@@ -1,5 +1,6 @@
 #include "pgl/nn/heads.h"
 
+#include "pgl/nn/norm_act.h"
 #include "pgl/nn/resunet.h"
 
 namespace pgl::nn {
@@ -21,8 +22,10 @@ void LocalHeadImpl::reset() {
   initialize_weights(*this);
 }
 
-// ReLU not in place: it would act on the norm's output view (see ConvNormActImpl::forward).
-torch::Tensor LocalHeadImpl::forward(const torch::Tensor& x) { return conv2(torch::relu(norm(conv1(x)))); }
+torch::Tensor LocalHeadImpl::forward(const torch::Tensor& x) {
+  return conv2(
+      instance_norm_act(conv1(x), norm->weight, norm->bias, {}, /*negative_slope=*/0, norm->options.eps()));
+}
 
 GlobalHeadImpl::GlobalHeadImpl(const HeadOptions& options_) : options(options_) { reset(); }
 
