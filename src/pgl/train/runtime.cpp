@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <cstdio>
+
 #include "pgl/core/error.h"
 
 namespace pgl::train {
@@ -58,6 +60,17 @@ void check_precision(const std::string& precision, bool cuda) {
   if (precision == "fp16" && !cuda)
     throw Error(
         "--precision fp16 needs a CUDA device (LibTorch's CPU autocast runs bf16: use --precision bf16)");
+#if defined(__x86_64__) || defined(__i386__)
+  // oneDNN has bf16 convolutions only from AVX-512; below it LibTorch falls back to reference loops.
+  static bool warned = false;
+  if (precision == "bf16" && !cuda && !warned && !__builtin_cpu_supports("avx512f")) {
+    warned = true;
+    std::fprintf(stderr,
+                 "pgl: warning: --precision bf16 on a CPU without AVX-512 runs LibTorch's slow fallback "
+                 "convolutions (about 10x slower than fp32 on an AVX2 CPU, docs/performance.md); fp32 is "
+                 "faster here\n");
+  }
+#endif
 }
 
 PrecisionScope::PrecisionScope(const std::string& precision, bool cuda) : cuda_(cuda) {
