@@ -43,8 +43,8 @@ PGL_ALWAYS_INLINE uint16_t store(float v) {
   return static_cast<uint16_t>(v != v ? 0x7FC0u : rounded);
 }
 
-// GCC keeps floating-point operations from being executed speculatively (-ftrapping-math), so both sides of
-// a select are computed first: a branch inside a loop stops it from vectorising.
+// Both sides computed, then selected: a loop with a branch does not vectorise (nor, under GCC's default
+// -ftrapping-math, one that computes a side only when selected; this file is built with -fno-trapping-math).
 template <typename M>
 PGL_ALWAYS_INLINE M leaky(M z, M slope) {
   const M negative = z * slope;
@@ -55,29 +55,38 @@ PGL_ALWAYS_INLINE M leaky(M z, M slope) {
 // (AVX2 with FMA, and the baseline) and picked at load time by the CPU, so the portable build stays portable.
 #define PGL_CPU_CLONES __attribute__((target_clones("arch=haswell", "default")))
 
-// Sums run in the arithmetic type over chunks (a vectorised reduction, `omp simd`) and add up the chunks in
-// double, so that a plane of 10^5 or more voxels keeps double-like accuracy.
+// Two sums over [0, n) of what add(i, a, b) adds to a and b: in the arithmetic type M over chunks (a
+// vectorised `omp simd` reduction), the chunks in double, so that a plane of 10^5 or more voxels keeps
+// double-like accuracy.
 constexpr int64_t kChunk = 2048;
+
+template <typename M, typename Add>
+PGL_ALWAYS_INLINE void chunked_sums(int64_t n, Add add, double* first, double* second) {
+  double total_a = 0, total_b = 0;
+  for (int64_t start = 0; start < n; start += kChunk) {
+    const int64_t end = std::min(n, start + kChunk);
+    M a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+    for (int64_t i = start; i < end; ++i) add(i, a, b);
+    total_a += a;
+    total_b += b;
+  }
+  *first = total_a;
+  *second = total_b;
+}
 
 // Sum and sum of squares of one plane's deviations from `shift` (its first value: the variance is then not
 // a difference of two large sums).
 template <typename T>
 PGL_ALWAYS_INLINE void plane_stats(const T* x, int64_t n, Math<T> shift, double* sum, double* sum_sq) {
-  double total = 0, total_sq = 0;
-  for (int64_t start = 0; start < n; start += kChunk) {
-    const int64_t end = std::min(n, start + kChunk);
-    Math<T> s = 0, q = 0;
-#pragma omp simd reduction(+ : s, q)
-    for (int64_t i = start; i < end; ++i) {
-      const Math<T> v = load(x[i]) - shift;
-      s += v;
-      q += v * v;
-    }
-    total += s;
-    total_sq += q;
-  }
-  *sum = total;
-  *sum_sq = total_sq;
+  chunked_sums<Math<T>>(
+      n,
+      [&](int64_t i, Math<T>& s, Math<T>& q) {
+        const Math<T> v = load(x[i]) - shift;
+        s += v;
+        q += v * v;
+      },
+      sum, sum_sq);
 }
 
 // y = act(x * scale + shift [+ r]).
@@ -102,21 +111,14 @@ PGL_ALWAYS_INLINE Math<T> activation_grad(T g, T y, Math<T> slope) {
 template <typename T>
 PGL_ALWAYS_INLINE void plane_backward_sums(const T* g, const T* x, const T* y, int64_t n, Math<T> mean,
                                            Math<T> rstd, Math<T> slope, double* sum_dz, double* sum_dz_xhat) {
-  double total = 0, total_xhat = 0;
-  for (int64_t start = 0; start < n; start += kChunk) {
-    const int64_t end = std::min(n, start + kChunk);
-    Math<T> s = 0, q = 0;
-#pragma omp simd reduction(+ : s, q)
-    for (int64_t i = start; i < end; ++i) {
-      const Math<T> dz = activation_grad(g[i], y[i], slope);
-      s += dz;
-      q += dz * ((load(x[i]) - mean) * rstd);
-    }
-    total += s;
-    total_xhat += q;
-  }
-  *sum_dz = total;
-  *sum_dz_xhat = total_xhat;
+  chunked_sums<Math<T>>(
+      n,
+      [&](int64_t i, Math<T>& s, Math<T>& q) {
+        const Math<T> dz = activation_grad(g[i], y[i], slope);
+        s += dz;
+        q += dz * ((load(x[i]) - mean) * rstd);
+      },
+      sum_dz, sum_dz_xhat);
 }
 
 // dx = gamma * rstd * (dz - mean(dz) - xhat * mean(dz * xhat)); dr = dz (when dr is not null).
@@ -138,7 +140,7 @@ PGL_ALWAYS_INLINE void plane_backward_input(const T* g, const T* x, const T* y, 
   }
 }
 
-// The row kernels per storage type, each with a CPU-dispatched AVX2 clone.
+// The row kernels per storage type, each with a CPU-dispatched AVX2 + FMA (haswell) clone.
 #define PGL_ROW_KERNELS(T, suffix)                                                                         \
   PGL_CPU_CLONES void stats_##suffix(const T* x, int64_t n, Math<T> shift, double* s, double* q) {         \
     plane_stats(x, n, shift, s, q);                                                                        \
