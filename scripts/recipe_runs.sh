@@ -9,6 +9,7 @@
 #                                     # (FOLDS="3 4" runs only those; the CV table needs all five)
 #   scripts/recipe_runs.sh openkbp    # OpenKBP: train split, tested on the validation split, 60 min
 #   scripts/recipe_runs.sh ablation   # what each part of the plan bought (CHAOS fold 0 at 10 min, OpenKBP at 20)
+#   scripts/recipe_runs.sh chaos-cv   # the CV mean Dice from the five folds' committed per-case metrics
 #   scripts/recipe_runs.sh collect
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ PGL=${PGL:-build/apps/pgl/pgl}
 OUT=exp/recipe
 CACHE=${CACHE:-exp/cache}
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -gt 0 ] || usage
 
 # finetune RUN ARGS...: a fine-tuning run that resumes when it was interrupted and is skipped when done.
@@ -64,6 +65,11 @@ for name in "$@"; do
       openkbp=(--data ../shared/data/openkbp --init random --test-split validation --time-budget 20)
       finetune "$OUT/ablate-openkbp-window" "${openkbp[@]}" --normalization ct-window --ct-window=-1000,1000
       finetune "$OUT/ablate-openkbp-planned" "${openkbp[@]}" ;;
+    chaos-cv)
+      # Per case: the mean over its classes; then the mean over the 14 cases (each held out in one fold).
+      awk -F, 'FNR > 1 { sum[$1] += $4; n[$1]++ }
+        END { for (c in sum) { total += sum[c] / n[c]; cases++ }; printf "%d cases, mean Dice %.3f\n", cases, total / cases }' \
+        docs/results/recipe/chaos-f?/held_out_metrics.csv ;;
     collect)
       for run in "$OUT"/*/; do
         run=${run%/}
