@@ -9,6 +9,8 @@
 #                                     # (FOLDS="3 4" runs only those; the CV table needs all five)
 #   scripts/recipe_runs.sh openkbp    # OpenKBP: train split, tested on the validation split, 60 min
 #   scripts/recipe_runs.sh ablation   # what each part of the plan bought (CHAOS fold 0 at 10 min, OpenKBP at 20)
+#   scripts/recipe_runs.sh schedule   # the planned ablation runs' held-out cases with the final checkpoint
+#                                     # and with best, each without post-processing (after `ablation`)
 #   scripts/recipe_runs.sh chaos-cv   # the CV mean Dice from the five folds' committed per-case metrics
 #   scripts/recipe_runs.sh collect
 set -euo pipefail
@@ -17,8 +19,23 @@ PGL=${PGL:-build/apps/pgl/pgl}
 OUT=exp/recipe
 CACHE=${CACHE:-exp/cache}
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -gt 0 ] || usage
+
+# schedule RUN DATA: predicts RUN's held-out cases with the final and the best checkpoint, both without
+# post-processing, and scores them (RUN/held_out_metrics.csv is best with the stored post-processing).
+schedule() {
+  local run=$1 data=$2 images=$1/schedule/images
+  rm -rf "$images" && mkdir -p "$images"
+  awk '/"held_out"/ { on = 1; next } on && /\]/ { exit } on { gsub(/[ ",]/, ""); print }' "$run/cases.json" |
+    while read -r id; do ln -s "$(realpath "$data/imagesTr/$id.nii.gz")" "$images/$id.nii.gz"; done
+  for checkpoint in final best; do
+    "$PGL" predict --model "$run" --checkpoint "$checkpoint" --postprocessing none --input "$images" \
+      --out "$run/schedule/$checkpoint-none"
+    "$PGL" evaluate --pred "$run/schedule/$checkpoint-none" --ref "$data" --allow-missing \
+      --out "$run/schedule_${checkpoint}_none_metrics.csv"
+  done
+}
 
 # finetune RUN ARGS...: a fine-tuning run that resumes when it was interrupted and is skipped when done.
 finetune() {
@@ -65,6 +82,9 @@ for name in "$@"; do
       openkbp=(--data ../shared/data/openkbp --init random --test-split validation --time-budget 20)
       finetune "$OUT/ablate-openkbp-window" "${openkbp[@]}" --normalization ct-window --ct-window=-1000,1000
       finetune "$OUT/ablate-openkbp-planned" "${openkbp[@]}" ;;
+    schedule)
+      schedule "$OUT/ablate-chaos-planned" ../shared/data/chaos_t2
+      schedule "$OUT/ablate-openkbp-planned" ../shared/data/openkbp ;;
     chaos-cv)
       # Per case: the mean over its classes; then the mean over the 14 cases (each held out in one fold).
       awk -F, 'FNR > 1 { sum[$1] += $4; n[$1]++ }
@@ -77,7 +97,8 @@ for name in "$@"; do
         dest=docs/results/recipe/$(basename "$run")
         mkdir -p "$dest"
         for f in config.json plan.json cases.json metrics.jsonl postprocessing.json held_out_metrics.csv \
-          held_out_metrics_summary.json test_metrics.csv test_metrics_summary.json; do
+          held_out_metrics_summary.json test_metrics.csv test_metrics_summary.json \
+          schedule_{final,best}_none_metrics{.csv,_summary.json}; do
           [ -e "$run/$f" ] && cp "$run/$f" "$dest/"
         done
       done

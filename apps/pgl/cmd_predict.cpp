@@ -25,7 +25,7 @@ struct PredictOptions {
   bool tta = false, save_probabilities = false;
   int threads = 2;
   int64_t window_batch = 0;
-  std::string device = "cpu", blend = "auto";
+  std::string device = "cpu", blend = "auto", postprocessing = "stored";
 };
 
 // A file, a DICOM series folder, or a folder of volume files.
@@ -47,6 +47,7 @@ void run_predict(const PredictOptions& o) {
   auto predictor = seg::Predictor::load(o.model, o.checkpoint, o.device);
   predictor.set_window_batch(o.window_batch);
   predictor.set_blending(o.blend);
+  if (o.postprocessing == "none") predictor.set_postprocessing({});
   auto inputs = inputs_of(o.input);
   // Under torchrun or SLURM the ranks share the inputs (no collectives: each writes its own cases).
   const train::LaunchEnvironment launch = train::launch_environment();
@@ -60,8 +61,9 @@ void run_predict(const PredictOptions& o) {
     inputs = std::move(share);
     if (launch.rank != 0) Progress::set_quiet(true);
   }
-  std::printf("model %s (%lld classes); %zu input(s)%s\n", predictor.checkpoint_path().c_str(),
-              static_cast<long long>(predictor.classes()), inputs.size(), o.tta ? ", mirror TTA" : "");
+  std::printf("model %s (%lld classes); %zu input(s)%s; post-processing: %s\n",
+              predictor.checkpoint_path().c_str(), static_cast<long long>(predictor.classes()), inputs.size(),
+              o.tta ? ", mirror TTA" : "", predictor.postprocessing().describe().c_str());
   Progress progress("predict", static_cast<int64_t>(inputs.size()), "case");
   int64_t done = 0;
   for (const auto& [path, id] : inputs) {
@@ -104,6 +106,11 @@ void register_predict(CLI::App& app) {
                   "Where the windows are blended: auto (on the GPU when its accumulators fit in 2 GiB), cpu, "
                   "device")
       ->check(CLI::IsMember({"auto", "cpu", "device"}))
+      ->capture_default_str();
+  cmd->add_option("--postprocessing", o->postprocessing,
+                  "stored (the connected-component rules chosen on validation after fine-tuning, in the "
+                  "model) | none (the network's labels as they are)")
+      ->check(CLI::IsMember({"stored", "none"}))
       ->capture_default_str();
   cmd->footer("Example: pgl predict --model runs/ft --input ct.nii.gz --out predictions/");
   cmd->callback([o] { run_predict(*o); });

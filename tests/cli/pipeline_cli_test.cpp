@@ -196,6 +196,29 @@ TEST_F(Pipeline, TimeBudgetChoosesTheStepsAndAFoldIsPredictedAndScored) {
   EXPECT_EQ(read_json(out("ft-budget/held_out_metrics_summary.json"))["n_cases"], 2);
   auto post = read_json(out("ft-budget/postprocessing.json"));
   EXPECT_TRUE(post.contains("largest_foreground_component"));
+  // predict applies the stored rules unless told not to; they only ever remove voxels.
+  const std::string held = path("spleen/imagesTr/" + cases["held_out"][0].get<std::string>() + ".nii.gz");
+  const bool rules = post["largest_foreground_component"] == true || !post["largest_class_component"].empty();
+  r = test::run_pgl("predict --model " + out("ft-budget") + " --input " + held + " --out " +
+                    out("pp-stored"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(rules ? "post-processing: largest" : "post-processing: none"), std::string::npos)
+      << r.output;
+  r = test::run_pgl("predict --model " + out("ft-budget") + " --input " + held +
+                    " --postprocessing none --out " + out("pp-none"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("post-processing: none"), std::string::npos) << r.output;
+  const std::string file = "/" + cases["held_out"][0].get<std::string>() + ".nii.gz";
+  const auto with = read_label_map(out("pp-stored") + file).data,
+             without = read_label_map(out("pp-none") + file).data;
+  ASSERT_EQ(with.size(), without.size());
+  size_t added = 0;  // voxels the rules labelled that the network had not
+  for (size_t n = 0; n < with.size(); ++n) added += with[n] != without[n] && with[n] != 0;
+  EXPECT_EQ(added, 0u);
+  EXPECT_NE(test::run_pgl("predict --model " + out("ft-budget") + " --input " + held +
+                          " --postprocessing largest --out " + out("pp-bad"))
+                .status,
+            0);
   // The chosen count is the run's: resuming the finished run changes nothing.
   r = test::run_pgl("finetune --data " + path("spleen") +
                     " --init random --preset tiny --folds 3 --fold 1 "

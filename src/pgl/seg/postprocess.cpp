@@ -1,6 +1,7 @@
 #include "pgl/seg/postprocess.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <map>
@@ -46,6 +47,16 @@ LabelPairs with_step(LabelPairs pairs, const std::set<int>& labels) {
 nlohmann::json Postprocessing::to_json() const {
   return {{"largest_foreground_component", largest_foreground_component},
           {"largest_class_component", largest_class_component}};
+}
+
+std::string Postprocessing::describe() const {
+  if (empty()) return "none";
+  std::vector<std::string> parts;
+  if (largest_foreground_component) parts.emplace_back("largest foreground component");
+  if (!largest_class_component.empty())
+    parts.push_back(
+        fmt::format("largest component of class(es) {}", fmt::join(largest_class_component, ", ")));
+  return fmt::format("{}", fmt::join(parts, "; "));
 }
 
 Postprocessing Postprocessing::from_json(const nlohmann::json& j) {

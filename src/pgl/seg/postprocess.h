@@ -3,6 +3,7 @@
 // component of all foreground together, then of each class, each step only where it improves the
 // validation Dice. The decision is stored with the model and applied by `pgl predict`.
 #include <nlohmann/json.hpp>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct Postprocessing {
 
   nlohmann::json to_json() const;
   static Postprocessing from_json(const nlohmann::json& j);  // null / missing: nothing
+  std::string describe() const;                              // for logs: "none", or the rules in words
   bool empty() const { return !largest_foreground_component && largest_class_component.empty(); }
 };
 

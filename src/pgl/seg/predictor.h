@@ -30,6 +30,8 @@ class Predictor {
   // Windows per forward pass (0 = automatic, see windows_per_batch): trades memory for speed only.
   void set_window_batch(int64_t windows) { window_.batch = windows; }
   void set_blending(const std::string& blend) { window_.blend = blend; }  // SlidingWindowOptions::blend
+  // Replaces the post-processing stored with the model (an empty one: the network's labels as they are).
+  void set_postprocessing(Postprocessing p) { postprocessing_ = std::move(p); }
 
   const PreprocessingPlan& plan() const { return plan_; }
   int64_t classes() const { return net_->classes(); }
