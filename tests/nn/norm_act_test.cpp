@@ -181,6 +181,26 @@ TEST(NormAct, RunsWithoutGradientsAndInInferenceMode) {
             1e-5);
 }
 
+TEST(NormAct, PlanesFarFromZeroOrNearlyConstantAreAsAccurateAsLibTorch) {
+  // Sliding-window inference meets windows mostly of padding: planes whose mean is far above their spread,
+  // constant ones, and ones constant but for a few voxels. Both paths are measured against double.
+  torch::manual_seed(17);
+  auto x = torch::randn({2, 4, 12, 10, 8});
+  x[0][0] = x[0][0] * 1e-3 + 100;  // mean / spread = 1e5
+  x[0][1] = 3.5;                   // constant
+  x[0][2] = -2;                    // constant but one voxel
+  x[0][2][5][4][3] = 7;
+  x[1][3] = x[1][3] * 1e-4 + 1;  // spread near sqrt(eps)
+  x[1][0] = x[1][0] * 1e-2 + 1;  // a corner unlike the rest (zero padding at a window's border)
+  x[1][0][0][0][0] = -4;
+  const auto w = torch::rand({4}) + 0.5, b = torch::randn({4}), r = torch::randn_like(x);
+  const auto exact = instance_norm_act_reference(x.to(torch::kDouble), w.to(torch::kDouble),
+                                                 b.to(torch::kDouble), r.to(torch::kDouble), 0.01);
+  const double libtorch = max_diff(instance_norm_act_reference(x, w, b, r, 0.01), exact);
+  const double fused = max_diff(instance_norm_act(x, w, b, r, 0.01), exact);
+  EXPECT_LE(fused, std::max(2 * libtorch, 1e-5)) << "LibTorch's error " << libtorch;
+}
+
 TEST(NormAct, ResUNet3DGivesLibTorchsOutputAndGradients) {
   // The whole backbone, every norm-activation fused or none: the output and every parameter's gradient agree
   // to float tolerance (relative to each tensor's largest magnitude).
