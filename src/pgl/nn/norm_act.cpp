@@ -79,10 +79,10 @@ PGL_ALWAYS_INLINE void chunked_sums(int64_t n, Add add, double* first, double* s
 // a difference of two large sums).
 template <typename T>
 PGL_ALWAYS_INLINE void plane_stats(const T* x, int64_t n, Math<T> shift, double* sum, double* sum_sq) {
-  chunked_sums<Math<T>>(
+  chunked_sums<double>(  // in double: the shifted sums cancel where the first voxel is unlike the rest
       n,
-      [&](int64_t i, Math<T>& s, Math<T>& q) {
-        const Math<T> v = load(x[i]) - shift;
+      [&](int64_t i, double& s, double& q) {
+        const double v = static_cast<double>(load(x[i])) - static_cast<double>(shift);
         s += v;
         q += v * v;
       },
